@@ -1,0 +1,69 @@
+#include "memory/guest_memory.h"
+
+#include <unistd.h>
+
+namespace kiln {
+
+Result<GuestMemory> GuestMemory::create(std::span<const MemoryRange> ranges) {
+  const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  GuestMemory mem;
+  uint64_t prev_end = 0;
+  for (const auto& r : ranges) {
+    if (r.size == 0 || r.start.raw() % page != 0 || r.size % page != 0 || r.start.raw() < prev_end ||
+        !r.start.checked_add(r.size)) {
+      return fail("invalid guest memory range {:#x}+{:#x}", r.start.raw(), r.size);
+    }
+    auto mapping = MmapRegion::anonymous(r.size);
+    if (!mapping) return wrap(fmt::format("mapping {} MiB of guest RAM", r.size / MiB), mapping.error());
+    // Guest RAM is never part of a host core dump.
+    (void)::madvise(mapping->data(), r.size, MADV_DONTDUMP);
+    mem.regions_.push_back(Region{r.start, r.size, std::move(*mapping)});
+    prev_end = r.start.raw() + r.size;
+  }
+  return mem;
+}
+
+Result<std::span<uint8_t>> GuestMemory::slice(GuestAddress addr, uint64_t len) const {
+  for (const auto& r : regions_) {
+    if (addr < r.start) continue;
+    const uint64_t offset = addr.raw() - r.start.raw();
+    if (offset >= r.size) continue;
+    // offset < size, so size - offset cannot underflow; no addition can wrap.
+    if (len > r.size - offset) break;
+    return std::span<uint8_t>(r.mapping.data() + offset, static_cast<size_t>(len));
+  }
+  return fail("guest range {:#x}+{:#x} is outside RAM", addr.raw(), len);
+}
+
+Status GuestMemory::read(GuestAddress addr, std::span<uint8_t> out) const {
+  auto s = slice(addr, out.size());
+  if (!s) return tl::unexpected(s.error());
+  if (!out.empty()) std::memcpy(out.data(), s->data(), out.size());
+  return {};
+}
+
+Status GuestMemory::write(GuestAddress addr, std::span<const uint8_t> in) const {
+  auto s = slice(addr, in.size());
+  if (!s) return tl::unexpected(s.error());
+  if (!in.empty()) std::memcpy(s->data(), in.data(), in.size());
+  return {};
+}
+
+Status GuestMemory::fill(GuestAddress addr, uint64_t len, uint8_t value) const {
+  auto s = slice(addr, len);
+  if (!s) return tl::unexpected(s.error());
+  if (len != 0) std::memset(s->data(), value, s->size());
+  return {};
+}
+
+uint64_t GuestMemory::total_size() const {
+  uint64_t total = 0;
+  for (const auto& r : regions_) total += r.size;
+  return total;
+}
+
+GuestAddress GuestMemory::end() const {
+  return regions_.empty() ? GuestAddress(0) : regions_.back().start.unchecked_add(regions_.back().size);
+}
+
+}  // namespace kiln
