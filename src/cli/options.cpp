@@ -1,0 +1,58 @@
+#include "cli/options.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/size.h"
+
+namespace kiln {
+namespace {
+
+Status check_readable_file(const char* flag, const std::string& path) {
+  if (path.empty()) return fail("{} needs a path", flag);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0) {
+    return fail("{} {}: {} (check the path)", flag, path, std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return fail("{} {}: not a regular file", flag, path);
+  if (::access(path.c_str(), R_OK) < 0) return fail("{} {}: not readable: {}", flag, path, std::strerror(errno));
+  return {};
+}
+
+}  // namespace
+
+HostLimits query_host_limits() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  return {pages > 0 && page_size > 0 ? static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size) : 0};
+}
+
+Result<VmConfig> validate_run_args(const RunArgs& args, const HostLimits& host) {
+  VmConfig config;
+  if (args.kernel.empty()) return fail("--kernel is required: the path of a bzImage or vmlinux ELF to boot");
+  KILN_TRY(check_readable_file("--kernel", args.kernel));
+  config.kernel_path = args.kernel;
+  if (!args.initrd.empty()) {
+    KILN_TRY(check_readable_file("--initrd", args.initrd));
+    config.initrd_path = args.initrd;
+  }
+  if (args.cmdline_given) config.cmdline = args.cmdline;
+
+  auto bytes = parse_memory_size(args.memory);
+  if (!bytes) return fail("--memory {}", bytes.error().message);
+  if (*bytes < kMinMemoryBytes) {
+    return fail("--memory {}: at least {} MiB is needed", args.memory, kMinMemoryBytes >> 20);
+  }
+  if (*bytes % 4096 != 0) return fail("--memory {}: must be a multiple of 4 KiB", args.memory);
+  if (host.physical_memory_bytes != 0 && *bytes > host.physical_memory_bytes) {
+    return fail("--memory {}: more than this host's {} MiB of RAM", args.memory, host.physical_memory_bytes >> 20);
+  }
+  config.memory_bytes = *bytes;
+
+  if (args.cpus == 0) return fail("--cpus 0: a VM needs at least one vCPU");
+  if (args.cpus > kMaxCpus) return fail("--cpus {}: kiln supports at most {} vCPUs", args.cpus, kMaxCpus);
+  config.vcpus = args.cpus;
+  return config;
+}
+
+}  // namespace kiln

@@ -1,0 +1,31 @@
+#include "common/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/unique_fd.h"
+
+namespace kiln {
+
+Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail_errno(path);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) < 0) return fail_errno(path);
+  if (!S_ISREG(st.st_mode)) return fail("{}: not a regular file", path);
+  const auto size = static_cast<uint64_t>(st.st_size);
+  if (size > max_bytes) return fail("{}: {} bytes is larger than the limit of {} bytes", path, size, max_bytes);
+  std::vector<uint8_t> data(size);
+  size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::read(fd.get(), data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail_errno(path);
+    if (n == 0) return fail("{}: file shrank while being read", path);
+    done += static_cast<size_t>(n);
+  }
+  return data;
+}
+
+}  // namespace kiln

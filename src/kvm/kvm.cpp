@@ -1,0 +1,98 @@
+#include "kvm/kvm.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+
+namespace kiln {
+
+std::vector<Capability> required_capabilities() {
+  return {
+      {KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+      {KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
+      {KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+      {KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+      {KVM_CAP_PIT2, "KVM_CAP_PIT2"},
+      {KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD"},
+      {KVM_CAP_IRQFD, "KVM_CAP_IRQFD"},
+      {KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT"},
+      {KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR"},
+  };
+}
+
+Result<Kvm> Kvm::open(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fd) {
+    const int err = errno;
+    if (err == ENOENT) {
+      return fail("{} does not exist: this host has no KVM; load kvm_intel or kvm_amd (modprobe), "
+                  "or run kiln on a host with virtualization enabled",
+                  path);
+    }
+    if (err == EACCES || err == EPERM) {
+      return fail("no permission to open {}: add your user to the 'kvm' group (usermod -aG kvm $USER) "
+                  "or run as root",
+                  path);
+    }
+    return fail_errno(fmt::format("opening {}", path), err);
+  }
+  const int version = ::ioctl(fd.get(), KVM_GET_API_VERSION, 0);
+  if (version != KVM_API_VERSION) {
+    return fail("{} speaks KVM API version {}, kiln needs {}", path, version, KVM_API_VERSION);
+  }
+  return Kvm(std::move(fd));
+}
+
+int Kvm::check_extension(long cap) const {
+  const int r = ::ioctl(fd_.get(), KVM_CHECK_EXTENSION, cap);
+  return r < 0 ? 0 : r;
+}
+
+Status Kvm::check_required_capabilities() const {
+  for (const auto& cap : required_capabilities()) {
+    if (check_extension(cap.id) <= 0) {
+      return fail("this KVM lacks {}, which kiln needs; use a newer host kernel", cap.name);
+    }
+  }
+  return {};
+}
+
+int Kvm::max_vcpus() const {
+  const int max = check_extension(KVM_CAP_MAX_VCPUS);
+  if (max > 0) return max;
+  const int recommended = check_extension(KVM_CAP_NR_VCPUS);
+  return recommended > 0 ? recommended : 4;  // kvm/api.txt 4.7: assume 4 when unreported
+}
+
+Result<size_t> Kvm::vcpu_mmap_size() const {
+  const int size = ::ioctl(fd_.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
+  if (size < 0) return fail_errno("KVM_GET_VCPU_MMAP_SIZE");
+  if (static_cast<size_t>(size) < sizeof(kvm_run)) return fail("KVM_GET_VCPU_MMAP_SIZE returned {}", size);
+  return static_cast<size_t>(size);
+}
+
+Result<std::vector<kvm_cpuid_entry2>> Kvm::supported_cpuid() const {
+  // The ioctl fails with E2BIG while the buffer is too small (kvm/api.txt 4.46).
+  for (uint32_t n = 64; n <= 4096; n *= 2) {
+    std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + n * sizeof(kvm_cpuid_entry2));
+    auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
+    cpuid->nent = n;
+    if (::ioctl(fd_.get(), KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
+      return std::vector<kvm_cpuid_entry2>(cpuid->entries, cpuid->entries + cpuid->nent);
+    }
+    if (errno != E2BIG) return fail_errno("KVM_GET_SUPPORTED_CPUID");
+  }
+  return fail("KVM_GET_SUPPORTED_CPUID: more than 4096 entries");
+}
+
+Result<VmFd> Kvm::create_vm() const {
+  int fd = -1;
+  do {
+    fd = ::ioctl(fd_.get(), KVM_CREATE_VM, 0);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return fail_errno("KVM_CREATE_VM");
+  auto mmap_size = vcpu_mmap_size();
+  if (!mmap_size) return tl::unexpected(mmap_size.error());
+  return VmFd(UniqueFd(fd), *mmap_size);
+}
+
+}  // namespace kiln

@@ -1,0 +1,70 @@
+#include "kvm/vm_fd.h"
+
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+namespace kiln {
+
+Status VmFd::ioctl_status(unsigned long request, const void* arg, const char* name) const {
+  if (::ioctl(fd_.get(), request, arg) < 0) return fail_errno(name);
+  return {};
+}
+
+Status VmFd::set_user_memory_region(uint32_t slot, GuestAddress guest, uint64_t size, void* host) {
+  const kvm_userspace_memory_region region{
+      .slot = slot,
+      .flags = 0,
+      .guest_phys_addr = guest.raw(),
+      .memory_size = size,
+      .userspace_addr = reinterpret_cast<uint64_t>(host),
+  };
+  return ioctl_status(KVM_SET_USER_MEMORY_REGION, &region, "KVM_SET_USER_MEMORY_REGION");
+}
+
+Status VmFd::set_tss_addr(GuestAddress addr) {
+  if (::ioctl(fd_.get(), KVM_SET_TSS_ADDR, static_cast<unsigned long>(addr.raw())) < 0) {
+    return fail_errno("KVM_SET_TSS_ADDR");
+  }
+  return {};
+}
+
+Status VmFd::set_identity_map_addr(GuestAddress addr) {
+  const uint64_t raw = addr.raw();
+  return ioctl_status(KVM_SET_IDENTITY_MAP_ADDR, &raw, "KVM_SET_IDENTITY_MAP_ADDR");
+}
+
+Status VmFd::create_irqchip() {
+  if (::ioctl(fd_.get(), KVM_CREATE_IRQCHIP, 0) < 0) return fail_errno("KVM_CREATE_IRQCHIP");
+  return {};
+}
+
+Status VmFd::create_pit2(uint32_t flags) {
+  kvm_pit_config config{};
+  config.flags = flags;
+  return ioctl_status(KVM_CREATE_PIT2, &config, "KVM_CREATE_PIT2");
+}
+
+Status VmFd::irq_line(uint32_t gsi, bool high) const {
+  kvm_irq_level level{};
+  level.irq = gsi;
+  level.level = high ? 1 : 0;
+  return ioctl_status(KVM_IRQ_LINE, &level, "KVM_IRQ_LINE");
+}
+
+Status VmFd::enable_cap(uint32_t cap, uint64_t arg0) {
+  kvm_enable_cap enable{};
+  enable.cap = cap;
+  enable.args[0] = arg0;
+  return ioctl_status(KVM_ENABLE_CAP, &enable, "KVM_ENABLE_CAP");
+}
+
+Result<VcpuFd> VmFd::create_vcpu(uint32_t id) {
+  const int fd = ::ioctl(fd_.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(id));
+  if (fd < 0) return fail_errno(fmt::format("KVM_CREATE_VCPU {}", id));
+  UniqueFd owner(fd);
+  auto run = MmapRegion::map(nullptr, vcpu_mmap_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (!run) return wrap(fmt::format("mapping kvm_run of vCPU {}", id), run.error());
+  return VcpuFd(std::move(owner), std::move(*run));
+}
+
+}  // namespace kiln

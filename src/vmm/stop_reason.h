@@ -1,0 +1,45 @@
+// Why a VM stopped, and the process exit status that goes with it.
+#pragma once
+
+#include <string>
+
+namespace kiln {
+
+enum class StopKind {
+  kGuestReset,     // i8042 reset, triple fault, KVM_SYSTEM_EVENT_RESET
+  kGuestShutdown,  // KVM_SYSTEM_EVENT_SHUTDOWN
+  kSignal,         // SIGINT / SIGTERM / SIGHUP to kiln
+  kUserQuit,       // console escape (Ctrl-A x)
+  kGuestError,     // emulation failure, failed entry, internal error
+  kVmmError,       // a kiln-side failure while running
+};
+
+struct StopReason {
+  StopKind kind = StopKind::kVmmError;
+  std::string message;
+  int signal = 0;
+};
+
+// Exit statuses of `kiln run` (documented in --help and README).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitVmmError = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitGuestError = 3;
+
+inline int exit_status(const StopReason& r) {
+  switch (r.kind) {
+    case StopKind::kGuestReset:
+    case StopKind::kGuestShutdown:
+    case StopKind::kUserQuit:
+      return kExitOk;
+    case StopKind::kSignal:
+      return 128 + r.signal;
+    case StopKind::kGuestError:
+      return kExitGuestError;
+    case StopKind::kVmmError:
+      return kExitVmmError;
+  }
+  return kExitVmmError;
+}
+
+}  // namespace kiln

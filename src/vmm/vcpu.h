@@ -1,0 +1,57 @@
+// A vCPU thread: KVM_RUN in a loop, exits dispatched to the buses (kvm/api.txt 5: kvm_run).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <pthread.h>
+#include <thread>
+
+#include "devices/bus.h"
+#include "kvm/vcpu_fd.h"
+#include "vmm/access_log.h"
+#include "vmm/stop_controller.h"
+
+namespace kiln {
+
+struct VcpuContext {
+  const Bus* pio = nullptr;
+  const Bus* mmio = nullptr;
+  StopController* stop = nullptr;
+  UnhandledAccessLog* unhandled = nullptr;
+};
+
+class Vcpu {
+ public:
+  Vcpu(uint32_t id, VcpuFd fd, VcpuContext ctx) : id_(id), fd_(std::move(fd)), ctx_(ctx) {}
+  Vcpu(const Vcpu&) = delete;
+  Vcpu& operator=(const Vcpu&) = delete;
+  ~Vcpu();
+
+  // The signal used to kick a vCPU out of KVM_RUN; its handler does nothing.
+  static int kick_signal();
+  // Installs the no-op handler (once per process).
+  [[nodiscard]] static Status install_kick_handler();
+
+  [[nodiscard]] VcpuFd& fd() { return fd_; }
+  [[nodiscard]] Status start();
+  // Makes the thread leave KVM_RUN and return; safe to call many times.
+  void kick();
+  void join();
+
+ private:
+  void thread_main();
+  // Returns false when the loop must end.
+  bool handle_exit();
+  void handle_io(kvm_run& run);
+  void handle_mmio(kvm_run& run);
+  void report_internal_error(const kvm_run& run);
+
+  uint32_t id_;
+  VcpuFd fd_;
+  VcpuContext ctx_;
+  std::thread thread_;
+  std::atomic<bool> started_{false};
+  std::atomic<pthread_t> native_{};
+};
+
+}  // namespace kiln

@@ -1,0 +1,182 @@
+#include "vmm/vm.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "arch/x86_64/boot.h"
+#include "arch/x86_64/cpu_state.h"
+#include "arch/x86_64/layout.h"
+#include "common/file.h"
+#include "common/log.h"
+#include "devices/i8042.h"
+#include "devices/pci_absent.h"
+#include "devices/quiet_ports.h"
+#include "vmm/cpuid.h"
+#include "vmm/kvm_irq_line.h"
+
+namespace kiln {
+namespace {
+
+// Where KVM keeps its real-mode TSS (3 pages) and EPT identity map page: inside the MMIO hole,
+// clear of RAM and devices (kvm/api.txt 4.43, 4.39; same place as QEMU).
+constexpr GuestAddress kIdentityMapAddr{0xfeffc000};
+constexpr GuestAddress kTssAddr{0xfeffd000};
+constexpr uint64_t kMaxKernelBytes = 512 * MiB;
+constexpr uint64_t kMaxInitrdBytes = 2 * GiB;
+
+constexpr uint16_t kCom1Base = 0x3f8;
+constexpr uint32_t kCom1Irq = 4;
+
+void write_stdout(std::span<const uint8_t> bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(STDOUT_FILENO, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // stdout closed: the guest's output is dropped, the guest keeps running
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+Vm::~Vm() { stop_vcpus(); }
+
+Result<std::unique_ptr<Vm>> Vm::create(const VmConfig& config) {
+  auto kvm = Kvm::open();
+  if (!kvm) return tl::unexpected(kvm.error());
+  KILN_TRY(kvm->check_required_capabilities());
+  if (config.vcpus > static_cast<uint32_t>(kvm->max_vcpus())) {
+    return fail("--cpus {}: this KVM allows at most {} vCPUs", config.vcpus, kvm->max_vcpus());
+  }
+  auto mem = GuestMemory::create(x86::ram_ranges(config.memory_bytes));
+  if (!mem) return tl::unexpected(mem.error());
+  auto vm_fd = kvm->create_vm();
+  if (!vm_fd) return tl::unexpected(vm_fd.error());
+
+  std::unique_ptr<Vm> vm(new Vm(std::move(*kvm), std::move(*vm_fd), std::move(*mem)));
+  KILN_TRY(vm->setup_irqchip());
+  KILN_TRY(vm->register_memory());
+  KILN_TRY(vm->setup_devices());
+  KILN_TRY(vm->load_kernel(config));
+  KILN_TRY(vm->create_vcpus(config.vcpus));
+  return vm;
+}
+
+Status Vm::setup_irqchip() {
+  KILN_TRY(vm_.set_identity_map_addr(kIdentityMapAddr));
+  KILN_TRY(vm_.set_tss_addr(kTssAddr));
+  KILN_TRY(vm_.create_irqchip());
+  KILN_TRY(vm_.create_pit2(KVM_PIT_SPEAKER_DUMMY));
+  // Emulation failures then carry the instruction bytes (kvm/api.txt 7.x EXIT_ON_EMULATION_FAILURE).
+  if (kvm_.check_extension(KVM_CAP_EXIT_ON_EMULATION_FAILURE) > 0) {
+    KILN_TRY(vm_.enable_cap(KVM_CAP_EXIT_ON_EMULATION_FAILURE, 1));
+  }
+  return {};
+}
+
+Status Vm::register_memory() {
+  uint32_t slot = 0;
+  for (const auto& region : mem_.regions()) {
+    KILN_TRY(vm_.set_user_memory_region(slot++, region.start, region.size, region.mapping.data()));
+  }
+  return {};
+}
+
+Status Vm::setup_devices() {
+  serial_ = std::make_shared<Serial>(std::make_shared<KvmIrqLine>(vm_, kCom1Irq), write_stdout);
+  KILN_TRY(pio_.add(kCom1Base, 8, serial_, "COM1"));
+  auto i8042 = std::make_shared<I8042>([this] { stop_.request({StopKind::kGuestReset, "guest reset (i8042)"}); });
+  KILN_TRY(pio_.add(0x60, 1, i8042, "i8042 data"));
+  KILN_TRY(pio_.add(0x61, 1, i8042, "port B"));
+  KILN_TRY(pio_.add(0x64, 1, i8042, "i8042 command"));
+  KILN_TRY(pio_.add(0xcf8, 8, std::make_shared<PciAbsent>(), "PCI config"));
+  KILN_TRY(add_quiet_ports(pio_));
+  return {};
+}
+
+Status Vm::load_kernel(const VmConfig& config) {
+  auto kernel = read_file(config.kernel_path, kMaxKernelBytes);
+  if (!kernel) return wrap("--kernel", kernel.error());
+  std::vector<uint8_t> initrd;
+  if (config.initrd_path) {
+    auto data = read_file(*config.initrd_path, kMaxInitrdBytes);
+    if (!data) return wrap("--initrd", data.error());
+    initrd = std::move(*data);
+  }
+  auto entry = x86::load_kernel(mem_, x86::BootSpec{*kernel, initrd, config.cmdline});
+  if (!entry) return wrap(fmt::format("--kernel {}", config.kernel_path), entry.error());
+  boot_ = *entry;
+  return {};
+}
+
+Status Vm::create_vcpus(uint32_t count) {
+  auto cpuid = kvm_.supported_cpuid();
+  if (!cpuid) return tl::unexpected(cpuid.error());
+  const VcpuContext ctx{&pio_, &mmio_, &stop_, &unhandled_};
+  for (uint32_t id = 0; id < count; ++id) {
+    auto fd = vm_.create_vcpu(id);
+    if (!fd) return tl::unexpected(fd.error());
+    KILN_TRY(fd->set_cpuid(cpuid_for_vcpu(*cpuid, id, count)));
+    if (id == 0) {
+      // The boot vCPU starts at the kernel entry; the others wait for INIT/SIPI in the in-kernel LAPIC.
+      auto regs = fd->get_regs();
+      auto sregs = fd->get_sregs();
+      if (!regs) return tl::unexpected(regs.error());
+      if (!sregs) return tl::unexpected(sregs.error());
+      x86::set_boot_registers(*boot_, *regs, *sregs);
+      KILN_TRY(fd->set_sregs(*sregs));
+      KILN_TRY(fd->set_regs(*regs));
+      KILN_TRY(fd->set_fpu(x86::boot_fpu()));
+    }
+    vcpus_.push_back(std::make_unique<Vcpu>(id, std::move(*fd), ctx));
+  }
+  return {};
+}
+
+StopReason Vm::run() {
+  // SIGINT/SIGTERM/SIGHUP arrive through a signalfd in this thread only: block them before any thread starts.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
+  sigset_t old_mask;
+  ::pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+  UniqueFd sigfd(::signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!sigfd) return {StopKind::kVmmError, "signalfd failed"};
+  if (auto ok = Vcpu::install_kick_handler(); !ok) return {StopKind::kVmmError, ok.error().message};
+
+  log("booting {} with {} vCPU(s), {} MiB", boot_->kind, vcpus_.size(), mem_.total_size() / MiB);
+  auto console = Console::start(serial_, &stop_);
+  if (!console) return {StopKind::kVmmError, console.error().message};
+  console_ = std::move(*console);
+  for (auto& vcpu : vcpus_) {
+    if (auto ok = vcpu->start(); !ok) stop_.request({StopKind::kVmmError, ok.error().message});
+  }
+
+  while (!stop_.requested()) {
+    pollfd fds[2] = {{sigfd.get(), POLLIN, 0}, {stop_.event_fd(), POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
+      stop_.request({StopKind::kVmmError, "poll failed"});
+      break;
+    }
+    signalfd_siginfo info{};
+    if ((fds[0].revents & POLLIN) != 0 && ::read(sigfd.get(), &info, sizeof(info)) == sizeof(info)) {
+      const int signo = static_cast<int>(info.ssi_signo);
+      stop_.request({StopKind::kSignal, fmt::format("stopped by signal {} ({})", signo, ::strsignal(signo)), signo});
+    }
+  }
+  stop_vcpus();
+  console_.reset();  // restores the terminal
+  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  return *stop_.reason();
+}
+
+void Vm::stop_vcpus() {
+  for (auto& vcpu : vcpus_) vcpu->kick();
+  for (auto& vcpu : vcpus_) vcpu->join();
+}
+
+}  // namespace kiln

@@ -1,0 +1,51 @@
+// Runs a child process for tests: argv, stdin from /dev/null, stdout/stderr captured, a deadline,
+// and a kill by PID (only of the child it started) when the deadline passes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace kiln::test {
+
+struct ChildResult {
+  int exit_status = -1;  // exit code, or 128 + signal when killed by a signal
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+  std::chrono::milliseconds elapsed{0};
+};
+
+class ChildProcess {
+ public:
+  explicit ChildProcess(std::vector<std::string> argv);
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess();  // kills (SIGKILL) and reaps the child if it still runs
+
+  // Reads output until the child writes `needle` to stdout or the deadline passes; true if seen.
+  bool wait_for_output(const std::string& needle, std::chrono::milliseconds timeout);
+  void send_signal(int signo);
+  // Waits for exit; on time-out kills the child with SIGKILL and sets timed_out.
+  ChildResult wait(std::chrono::milliseconds timeout);
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  [[nodiscard]] const std::string& out() const { return result_.out; }
+
+ private:
+  // Drains the pipes for up to `timeout`; returns false when both pipes are closed.
+  bool pump(std::chrono::milliseconds timeout);
+
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  int err_fd_ = -1;
+  bool reaped_ = false;
+  std::chrono::steady_clock::time_point start_;
+  ChildResult result_;
+};
+
+// Runs argv to completion (or the deadline).
+ChildResult run_child(std::vector<std::string> argv, std::chrono::milliseconds timeout);
+
+}  // namespace kiln::test

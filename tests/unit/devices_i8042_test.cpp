@@ -1,0 +1,158 @@
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "devices/bus.h"
+#include "devices/i8042.h"
+
+namespace kiln {
+namespace {
+
+class I8042Test : public testing::Test {
+ protected:
+  I8042Test() { EXPECT_TRUE(bus_.add(I8042::kBase, I8042::kLength, dev_, "i8042")); }
+  uint8_t inb(uint16_t port) {
+    uint8_t b = 0;
+    EXPECT_TRUE(bus_.read(port, std::span(&b, 1)));
+    return b;
+  }
+  void outb(uint16_t port, uint8_t v) { EXPECT_TRUE(bus_.write(port, std::span(&v, 1))); }
+
+  int resets_ = 0;
+  std::shared_ptr<I8042> dev_ = std::make_shared<I8042>([this] { ++resets_; });
+  Bus bus_;
+};
+
+TEST_F(I8042Test, StatusAlwaysShowsAnEmptyInputBuffer) {
+  const uint8_t status = inb(0x64);
+  EXPECT_EQ(status & I8042::kStatusInputFull, 0);
+  EXPECT_EQ(status & I8042::kStatusOutputFull, 0);
+  EXPECT_EQ(status & I8042::kStatusSystemFlag, I8042::kStatusSystemFlag);
+  EXPECT_EQ(status & I8042::kStatusNotInhibited, I8042::kStatusNotInhibited);
+  outb(0x64, 0x20);
+  EXPECT_EQ(inb(0x64) & I8042::kStatusInputFull, 0);
+  EXPECT_EQ(inb(0x64) & I8042::kStatusLastWasCommand, I8042::kStatusLastWasCommand);
+  outb(0x60, 0x00);  // a byte for the absent keyboard
+  EXPECT_EQ(inb(0x64) & (I8042::kStatusInputFull | I8042::kStatusLastWasCommand), 0);
+}
+
+TEST_F(I8042Test, ResetCommandCallsTheCallback) {
+  // arch/x86/kernel/reboot.c, BOOT_KBD: wait for the input buffer to drain, then write 0xfe to 0x64.
+  int spins = 0;
+  while ((inb(0x64) & 0x02) != 0 && spins < 0x10000) ++spins;
+  EXPECT_EQ(spins, 0);
+  outb(0x64, 0xfe);
+  EXPECT_EQ(resets_, 1);
+  outb(0x64, 0xff);  // pulses no line
+  EXPECT_EQ(resets_, 1);
+  outb(0x64, 0xf0);  // pulses all four lines, reset included
+  EXPECT_EQ(resets_, 2);
+  outb(0x64, 0xfd);  // bit 0 set: not the reset line
+  EXPECT_EQ(resets_, 2);
+}
+
+TEST_F(I8042Test, OutputPortWriteCanReset) {
+  outb(0x64, 0xd0);
+  EXPECT_EQ(inb(0x60), 0x03);
+  outb(0x64, 0xd1);
+  outb(0x60, 0x03);
+  EXPECT_EQ(resets_, 0);
+  outb(0x64, 0xd1);
+  outb(0x60, 0x02);  // reset line low
+  EXPECT_EQ(resets_, 1);
+}
+
+TEST_F(I8042Test, ConfigByteReadsAndWrites) {
+  outb(0x64, 0x20);
+  EXPECT_EQ(inb(0x64) & I8042::kStatusOutputFull, I8042::kStatusOutputFull);
+  EXPECT_EQ(inb(0x60), I8042::kDefaultCtr);
+  EXPECT_EQ(inb(0x64) & I8042::kStatusOutputFull, 0);
+
+  outb(0x64, 0x60);
+  outb(0x60, 0x74);
+  outb(0x64, 0x20);
+  EXPECT_EQ(inb(0x60), 0x74);
+  // Linux reads the CTR until two reads agree.
+  outb(0x64, 0x20);
+  const uint8_t a = inb(0x60);
+  outb(0x64, 0x20);
+  EXPECT_EQ(inb(0x60), a);
+  // The status system flag follows CTR bit 2.
+  EXPECT_EQ(inb(0x64) & I8042::kStatusSystemFlag, I8042::kStatusSystemFlag);
+  outb(0x64, 0x60);
+  outb(0x60, 0x00);
+  EXPECT_EQ(inb(0x64) & I8042::kStatusSystemFlag, 0);
+}
+
+TEST_F(I8042Test, InterfaceEnableBitsFollowCommands) {
+  outb(0x64, 0xad);
+  outb(0x64, 0xa7);
+  outb(0x64, 0x20);
+  EXPECT_EQ(inb(0x60) & (I8042::kCtrKbdDisable | I8042::kCtrAuxDisable),
+            I8042::kCtrKbdDisable | I8042::kCtrAuxDisable);
+  outb(0x64, 0xae);
+  outb(0x64, 0xa8);
+  outb(0x64, 0x20);
+  EXPECT_EQ(inb(0x60) & (I8042::kCtrKbdDisable | I8042::kCtrAuxDisable), 0);
+}
+
+TEST_F(I8042Test, SelfTestsAnswer) {
+  outb(0x64, 0xaa);
+  EXPECT_EQ(inb(0x60), 0x55);
+  outb(0x64, 0xab);
+  EXPECT_EQ(inb(0x60), 0x00);
+  outb(0x64, 0xd2);  // write keyboard output buffer: comes back as data
+  outb(0x60, 0x42);
+  EXPECT_EQ(inb(0x64) & I8042::kStatusOutputFull, I8042::kStatusOutputFull);
+  EXPECT_EQ(inb(0x60), 0x42);
+}
+
+TEST_F(I8042Test, NothingAnswersForAbsentDevices) {
+  outb(0x60, 0xff);  // keyboard reset
+  outb(0x64, 0xd4);  // to the mouse
+  outb(0x60, 0xf4);
+  outb(0x64, 0xd3);  // aux loop
+  outb(0x60, 0x5a);
+  EXPECT_EQ(inb(0x64) & I8042::kStatusOutputFull, 0);
+  EXPECT_EQ(resets_, 0);
+}
+
+TEST_F(I8042Test, ANewCommandDropsAPendingParameter) {
+  outb(0x64, 0x60);
+  outb(0x64, 0xaa);  // not a parameter
+  outb(0x60, 0x00);  // goes to the keyboard, not the CTR
+  EXPECT_EQ(inb(0x60), 0x55);
+  outb(0x64, 0x20);
+  EXPECT_EQ(inb(0x60), I8042::kDefaultCtr);
+}
+
+TEST_F(I8042Test, PortBTogglesAndKeepsItsLowBits) {
+  const uint8_t a = inb(0x61);
+  const uint8_t b = inb(0x61);
+  EXPECT_NE(a & 0x10, b & 0x10);  // refresh
+  EXPECT_NE(a & 0x20, b & 0x20);  // timer 2 output
+  outb(0x61, 0xff);
+  EXPECT_EQ(inb(0x61) & 0x0f, 0x0f);
+  outb(0x61, 0x01);
+  EXPECT_EQ(inb(0x61) & 0x0f, 0x01);
+}
+
+TEST_F(I8042Test, UnusedPortsReadAllOnes) {
+  EXPECT_EQ(inb(0x62), 0xff);
+  EXPECT_EQ(inb(0x63), 0xff);
+  outb(0x62, 0xfe);
+  EXPECT_EQ(resets_, 0);
+}
+
+TEST(I8042, ResetCallbackMayUseTheDevice) {
+  // The callback runs with the device unlocked: touching the device from it must not deadlock.
+  std::shared_ptr<I8042> dev;
+  uint8_t seen = 0;
+  dev = std::make_shared<I8042>([&] { dev->read(I8042::kCommandOffset, std::span(&seen, 1)); });
+  const uint8_t cmd = 0xfe;
+  dev->write(I8042::kCommandOffset, std::span(&cmd, 1));
+  EXPECT_EQ(seen & I8042::kStatusNotInhibited, I8042::kStatusNotInhibited);
+}
+
+}  // namespace
+}  // namespace kiln
