@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cli/options.h"
+#include "common/boot_trace.h"
 #include "common/log.h"
 #include "vmm/stop_reason.h"
 #include "vmm/vm.h"
@@ -34,6 +35,7 @@ int run_vm(const kiln::RunArgs& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  kiln::boot_trace::mark_process_start();
   CLI::App app{"kiln: a small, fast virtual machine monitor on Linux KVM"};
   app.footer(kExitStatusHelp);
   app.require_subcommand(1);

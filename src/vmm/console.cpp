@@ -32,10 +32,18 @@ Console::~Console() {
 }
 
 bool Console::deliver(std::span<const uint8_t> input) {
-  // The UART buffers a little; hold the rest until the guest drains it (pasted text is not lost).
+  // The UART buffers a little; hold the rest while the guest drains it (pasted text is not lost),
+  // but drop it after a second without progress (no driver, or loopback) so Ctrl-A x still works.
+  int idle_ms = 0;
   while (!input.empty()) {
-    input = input.subspan(serial_->enqueue_input(input));
+    const size_t taken = serial_->enqueue_input(input);
+    input = input.subspan(taken);
     if (input.empty()) break;
+    idle_ms = taken > 0 ? 0 : idle_ms + 1;
+    if (idle_ms >= 1000) {
+      log("console: the guest is not reading its serial port; dropped {} bytes of input", input.size());
+      return true;
+    }
     pollfd quit{quit_.get(), POLLIN, 0};
     if (::poll(&quit, 1, 1) > 0) return false;
   }

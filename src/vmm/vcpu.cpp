@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "common/boot_trace.h"
 #include "common/log.h"
 
 namespace kiln {
@@ -68,6 +69,7 @@ void Vcpu::thread_main() {
   sigaddset(&unblock, kick_signal());
   ::pthread_sigmask(SIG_UNBLOCK, &unblock, nullptr);
 
+  if (id_ == 0) boot_trace::point("first-kvm-run");
   while (!ctx_.stop->requested()) {
     if (auto ran = fd_.run(); !ran) {
       ctx_.stop->request({StopKind::kVmmError, fmt::format("vCPU {}: {}", id_, ran.error().message)});

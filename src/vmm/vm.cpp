@@ -88,10 +88,8 @@ Status Vm::setup_devices() {
   serial_ = std::make_shared<Serial>(std::make_shared<KvmIrqLine>(vm_, kCom1Irq), write_stdout);
   KILN_TRY(pio_.add(kCom1Base, 8, serial_, "COM1"));
   auto i8042 = std::make_shared<I8042>([this] { stop_.request({StopKind::kGuestReset, "guest reset (i8042)"}); });
-  KILN_TRY(pio_.add(0x60, 1, i8042, "i8042 data"));
-  KILN_TRY(pio_.add(0x61, 1, i8042, "port B"));
-  KILN_TRY(pio_.add(0x64, 1, i8042, "i8042 command"));
-  KILN_TRY(pio_.add(0xcf8, 8, std::make_shared<PciAbsent>(), "PCI config"));
+  KILN_TRY(pio_.add(I8042::kBase, I8042::kLength, i8042, "i8042"));
+  KILN_TRY(pio_.add(PciAbsent::kBase, PciAbsent::kLength, std::make_shared<PciAbsent>(), "PCI config"));
   KILN_TRY(add_quiet_ports(pio_));
   return {};
 }
