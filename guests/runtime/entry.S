@@ -25,6 +25,8 @@
 #define PTE_PRESENT 0x1
 #define PTE_WRITE 0x2
 #define PTE_USER 0x4 /* kept set so that a later guest can also run ring-3 code */
+#define PTE_PWT 0x8
+#define PTE_PCD 0x10 /* with PWT: PAT entry 3, uncacheable (SDM Vol. 3A, "Page Attribute Table") */
 #define PTE_LARGE 0x80
 
 	.section .head.text, "ax"
@@ -95,7 +97,8 @@ kiln_gdt_descriptor:
 	.quad kiln_gdt
 
 /* Identity map of 0..4 GiB with 2 MiB pages, built by the assembler. The map covers the
- * MMIO hole 3..4 GiB too (action=emufail reads 0xd0000000). */
+ * MMIO hole 3..4 GiB too (action=emufail reads 0xd0000000), uncached there (PCD | PWT) so that
+ * device registers are accessed as the program orders them. Every entry has the user bit. */
 	.section .data.page_tables, "aw"
 	.balign 4096
 	.globl kiln_pml4
@@ -110,8 +113,12 @@ kiln_pdpt:
 	.fill 508, 8, 0
 kiln_pd:
 	.set page, 0
-	.rept 4 * 512
+	.rept 3 * 512			/* 0..3 GiB: RAM, write-back */
 	.quad (page << 21) | (PTE_PRESENT | PTE_WRITE | PTE_USER | PTE_LARGE)
+	.set page, page + 1
+	.endr
+	.rept 512			/* 3..4 GiB: the MMIO hole, uncached */
+	.quad (page << 21) | (PTE_PRESENT | PTE_WRITE | PTE_USER | PTE_LARGE | PTE_PWT | PTE_PCD)
 	.set page, page + 1
 	.endr
 

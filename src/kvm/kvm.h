@@ -1,7 +1,7 @@
 // The KVM system fd (/dev/kvm): API version, capabilities, VM creation (kvm/api.txt 4.1-4.4).
 #pragma once
 
-#include <linux/kvm.h>
+#include "kvm/uapi.h"
 
 #include <string>
 #include <vector>

@@ -1,7 +1,7 @@
 // A KVM vCPU fd and its shared kvm_run page (kvm/api.txt 4.10, section 5).
 #pragma once
 
-#include <linux/kvm.h>
+#include "kvm/uapi.h"
 
 #include <vector>
 

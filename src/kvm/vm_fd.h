@@ -1,7 +1,7 @@
 // A KVM VM fd: memory slots, irqchip, PIT, vCPU creation (kvm/api.txt section 4).
 #pragma once
 
-#include <linux/kvm.h>
+#include "kvm/uapi.h"
 
 #include <cstdint>
 

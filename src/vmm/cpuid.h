@@ -2,7 +2,7 @@
 // (The full CPU policy with templates comes with the Linux-guest work.)
 #pragma once
 
-#include <linux/kvm.h>
+#include "kvm/uapi.h"
 
 #include <cstdint>
 #include <vector>

@@ -1,7 +1,7 @@
 // Register state of the boot vCPU for each entry mode.
 #pragma once
 
-#include <linux/kvm.h>
+#include "kvm/uapi.h"
 
 #include "arch/x86_64/boot.h"
 

@@ -4,7 +4,7 @@
 // the PVH entry; a TSS at 0x20 (16 bytes, as long mode reads it).
 #pragma once
 
-#include <linux/kvm.h>
+#include "kvm/uapi.h"
 
 #include <array>
 #include <cstdint>

@@ -1,0 +1,41 @@
+// Scenarios: what one probe run checks, chosen with probe=NAME on the command line. One file
+// per scenario, listed in table.cpp; each prints its PROBE lines through report.h and returns
+// (main.cpp prints the summary and resets). Parameters are further key=value words.
+#pragma once
+
+#include <cstdint>
+
+#include "probe/lib/cmdline.h"
+
+namespace kiln::probe {
+
+struct Context {
+  Cmdline cmdline;
+
+  // Parameter `key` as a number (C literal), `fallback` if absent. A malformed value fails the
+  // check "params" and returns false; the scenario should then return at once.
+  [[nodiscard]] bool number(Text key, uint64_t fallback, uint64_t& out) const;
+  // Like number(), and the value must lie in [min, max].
+  [[nodiscard]] bool number_in(Text key, uint64_t fallback, uint64_t min, uint64_t max, uint64_t& out) const;
+  // Parameter `key` as text, `fallback` if absent.
+  [[nodiscard]] Text text(Text key, Text fallback) const;
+};
+
+using ScenarioRun = void (*)(const Context&);
+
+struct Scenario {
+  const char* name;
+  ScenarioRun run;
+};
+
+// The scenario called `name`, or nullptr.
+[[nodiscard]] const Scenario* find_scenario(Text name);
+// Prints "PROBE info scenarios <name> <name>...".
+void print_scenario_list();
+
+void run_exits(const Context& ctx);     // exits.cpp
+void run_serial(const Context& ctx);    // serial.cpp
+void run_pci_scan(const Context& ctx);  // pci_scan.cpp
+void run_selftest(const Context& ctx);  // selftest.cpp
+
+}  // namespace kiln::probe
