@@ -52,6 +52,11 @@ int main(int argc, char** argv) {
   run->add_option("--memory", args.memory, "Guest RAM: MiB, or a size with K, M or G (e.g. 512M, 2G)")
       ->default_str("256M");
   run->add_option("--cpus", args.cpus, "Number of vCPUs")->default_str("1");
+  run->add_option("--cpu-template", args.cpu_template,
+                  "CPU features offered to the guest: 'none' (all KVM supports) or 'pvm' (hides what kvm_pvm hosts "
+                  "cannot emulate); default: 'pvm' on kvm_pvm hosts, else 'none'");
+  run->add_option("--cpu-feature", args.cpu_features,
+                  "Feature changes after the template, e.g. '-cx16,+popcnt' (names as in /proc/cpuinfo)");
   run->footer(kExitStatusHelp);
 
   try {

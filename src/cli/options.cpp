@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "arch/x86_64/platform/cpu_features.h"
 #include "cli/size.h"
 
 namespace kiln {
@@ -52,6 +53,17 @@ Result<VmConfig> validate_run_args(const RunArgs& args, const HostLimits& host) 
   if (args.cpus == 0) return fail("--cpus 0: a VM needs at least one vCPU");
   if (args.cpus > kMaxCpus) return fail("--cpus {}: kiln supports at most {} vCPUs", args.cpus, kMaxCpus);
   config.vcpus = args.cpus;
+
+  if (!args.cpu_template.empty()) {
+    auto tmpl = x86::find_cpu_template(args.cpu_template);
+    if (!tmpl) return fail("--cpu-template {}", tmpl.error().message);
+    config.cpu_template = args.cpu_template;
+  }
+  if (!args.cpu_features.empty()) {
+    auto overrides = x86::parse_feature_overrides(args.cpu_features);
+    if (!overrides) return fail("--cpu-feature {}", overrides.error().message);
+    config.cpu_features = std::move(*overrides);
+  }
   return config;
 }
 

@@ -15,6 +15,8 @@ struct RunArgs {
   bool cmdline_given = false;
   std::string memory = "256M";
   uint32_t cpus = 1;
+  std::string cpu_template;  // empty: the host's default
+  std::string cpu_features;  // "-cx16,+popcnt"
 };
 
 struct HostLimits {

@@ -64,4 +64,33 @@ Status VcpuFd::set_msrs(const std::vector<kvm_msr_entry>& msrs) {
   return {};
 }
 
+Result<uint64_t> VcpuFd::get_msr(uint32_t index) const {
+  alignas(kvm_msrs) uint8_t buf[sizeof(kvm_msrs) + sizeof(kvm_msr_entry)] = {};
+  auto* msrs = reinterpret_cast<kvm_msrs*>(buf);
+  auto* entry = reinterpret_cast<kvm_msr_entry*>(buf + sizeof(kvm_msrs));  // the flexible array
+  msrs->nmsrs = 1;
+  entry->index = index;
+  const int got = ::ioctl(fd_.get(), KVM_GET_MSRS, msrs);
+  if (got < 0) return fail_errno("KVM_GET_MSRS");
+  if (got != 1) return fail("KVM_GET_MSRS: MSR {:#x} not readable", index);
+  return entry->data;
+}
+
+Result<kvm_vcpu_events> VcpuFd::get_vcpu_events() const {
+  kvm_vcpu_events events{};
+  if (::ioctl(fd_.get(), KVM_GET_VCPU_EVENTS, &events) < 0) return fail_errno("KVM_GET_VCPU_EVENTS");
+  return events;
+}
+
+Status VcpuFd::set_vcpu_events(const kvm_vcpu_events& events) {
+  if (::ioctl(fd_.get(), KVM_SET_VCPU_EVENTS, &events) < 0) return fail_errno("KVM_SET_VCPU_EVENTS");
+  return {};
+}
+
+Result<kvm_xcrs> VcpuFd::get_xcrs() const {
+  kvm_xcrs xcrs{};
+  if (::ioctl(fd_.get(), KVM_GET_XCRS, &xcrs) < 0) return fail_errno("KVM_GET_XCRS");
+  return xcrs;
+}
+
 }  // namespace kiln

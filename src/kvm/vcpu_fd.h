@@ -26,6 +26,10 @@ class VcpuFd {
   [[nodiscard]] Status set_fpu(const kvm_fpu& fpu);
   [[nodiscard]] Status set_cpuid(const std::vector<kvm_cpuid_entry2>& entries);
   [[nodiscard]] Status set_msrs(const std::vector<kvm_msr_entry>& msrs);
+  [[nodiscard]] Result<uint64_t> get_msr(uint32_t index) const;
+  [[nodiscard]] Result<kvm_vcpu_events> get_vcpu_events() const;
+  [[nodiscard]] Status set_vcpu_events(const kvm_vcpu_events& events);
+  [[nodiscard]] Result<kvm_xcrs> get_xcrs() const;
 
   [[nodiscard]] int fd() const { return fd_.get(); }
 

@@ -6,17 +6,14 @@
 #include <string>
 
 #include "common/boot_trace.h"
+#include "arch/x86_64/platform/cpu_features.h"
 #include "common/log.h"
+#include "vmm/emulation_fallback.h"
 
 namespace kiln {
 namespace {
 
 void ignore_kick(int) {}
-
-bool host_is_kvm_pvm() {
-  struct stat st {};
-  return ::stat("/sys/module/kvm_pvm", &st) == 0;
-}
 
 std::string hex_bytes(const uint8_t* bytes, size_t n) {
   std::string out;
@@ -54,11 +51,14 @@ Status Vcpu::start() {
 void Vcpu::kick() {
   // immediate_exit covers a kick that lands before the thread enters KVM_RUN (kvm/api.txt 5).
   __atomic_store_n(&fd_.run_state()->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  // Only the thread that owns this Vcpu calls kick() and join(), so the thread cannot be
+  // joined between this check and the signal.
   if (started_.load()) ::pthread_kill(native_.load(), kick_signal());
 }
 
 void Vcpu::join() {
   if (thread_.joinable()) thread_.join();
+  started_.store(false);  // its pthread_t is dead: kick() must not signal it any more
 }
 
 void Vcpu::thread_main() {
@@ -111,8 +111,7 @@ bool Vcpu::handle_exit() {
                                       run.fail_entry.hardware_entry_failure_reason, run.fail_entry.cpu)});
       return false;
     case KVM_EXIT_INTERNAL_ERROR:
-      report_internal_error(run);
-      return false;
+      return handle_internal_error(run);
     default:
       ctx_.stop->request(
           {StopKind::kGuestError, fmt::format("vCPU {}: unexpected KVM exit reason {}", id_, run.exit_reason)});
@@ -150,7 +149,13 @@ void Vcpu::handle_mmio(kvm_run& run) {
   }
 }
 
-void Vcpu::report_internal_error(const kvm_run& run) {
+bool Vcpu::handle_internal_error(const kvm_run& run) {
+  std::string kiln_error;
+  if (run.internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
+    auto emulated = emulate_failed_instruction(fd_, run, *ctx_.mem, *ctx_.emulated);
+    if (emulated) return true;
+    kiln_error = emulated.error().message;
+  }
   std::string where;
   if (auto regs = fd_.get_regs()) where = fmt::format(" at RIP {:#x}", regs->rip);
   std::string msg;
@@ -160,7 +165,8 @@ void Vcpu::report_internal_error(const kvm_run& run) {
     if ((ef.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) != 0) {
       msg += fmt::format(", bytes [{}]", hex_bytes(ef.insn_bytes, std::min<size_t>(ef.insn_size, 15)));
     }
-    msg += host_is_kvm_pvm()
+    msg += fmt::format(", and kiln could not either ({})", kiln_error);
+    msg += x86::host_is_kvm_pvm()
                ? "; this host's KVM is kvm_pvm, which emulates guest kernel code and lacks some instructions: "
                  "hide the CPU feature from the guest or avoid the instruction"
                : "; the guest ran an instruction KVM's emulator does not support on this access (often an "
@@ -169,6 +175,7 @@ void Vcpu::report_internal_error(const kvm_run& run) {
     msg = fmt::format("vCPU {}: KVM internal error, suberror {}{}", id_, run.internal.suberror, where);
   }
   ctx_.stop->request({StopKind::kGuestError, std::move(msg)});
+  return false;
 }
 
 }  // namespace kiln

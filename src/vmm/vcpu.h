@@ -6,8 +6,10 @@
 #include <pthread.h>
 #include <thread>
 
+#include "arch/x86_64/emulator/emulation_counters.h"
 #include "devices/bus.h"
 #include "kvm/vcpu_fd.h"
+#include "memory/guest_memory.h"
 #include "vmm/access_log.h"
 #include "vmm/stop_controller.h"
 
@@ -18,6 +20,8 @@ struct VcpuContext {
   const Bus* mmio = nullptr;
   StopController* stop = nullptr;
   UnhandledAccessLog* unhandled = nullptr;
+  const GuestMemory* mem = nullptr;
+  x86::EmulationCounters* emulated = nullptr;  // instructions kiln emulated for KVM
 };
 
 class Vcpu {
@@ -44,7 +48,8 @@ class Vcpu {
   bool handle_exit();
   void handle_io(kvm_run& run);
   void handle_mmio(kvm_run& run);
-  void report_internal_error(const kvm_run& run);
+  // Returns true when kiln emulated the instruction and the vCPU can resume.
+  bool handle_internal_error(const kvm_run& run);
 
   uint32_t id_;
   VcpuFd fd_;

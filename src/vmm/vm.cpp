@@ -8,12 +8,16 @@
 #include "arch/x86_64/boot.h"
 #include "arch/x86_64/cpu_state.h"
 #include "arch/x86_64/layout.h"
+#include "arch/x86_64/msrs.h"
+#include "arch/x86_64/platform/acpi.h"
+#include "arch/x86_64/platform/cpuid.h"
+#include "arch/x86_64/platform/mptable.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "devices/i8042.h"
 #include "devices/pci_absent.h"
 #include "devices/quiet_ports.h"
-#include "vmm/cpuid.h"
+#include "devices/sleep_control.h"
 #include "vmm/kvm_irq_line.h"
 
 namespace kiln {
@@ -59,8 +63,9 @@ Result<std::unique_ptr<Vm>> Vm::create(const VmConfig& config) {
   KILN_TRY(vm->setup_irqchip());
   KILN_TRY(vm->register_memory());
   KILN_TRY(vm->setup_devices());
+  KILN_TRY(vm->create_vcpus(config));
   KILN_TRY(vm->load_kernel(config));
-  KILN_TRY(vm->create_vcpus(config.vcpus));
+  KILN_TRY(vm->set_boot_vcpu_registers());
   return vm;
 }
 
@@ -89,7 +94,13 @@ Status Vm::setup_devices() {
   KILN_TRY(pio_.add(kCom1Base, 8, serial_, "COM1"));
   auto i8042 = std::make_shared<I8042>([this] { stop_.request({StopKind::kGuestReset, "guest reset (i8042)"}); });
   KILN_TRY(pio_.add(I8042::kBase, I8042::kLength, i8042, "i8042"));
-  KILN_TRY(pio_.add(PciAbsent::kBase, PciAbsent::kLength, std::make_shared<PciAbsent>(), "PCI config"));
+  // 0xcf9 is also the ACPI FADT reset register.
+  auto pci = std::make_shared<PciAbsent>([this] { stop_.request({StopKind::kGuestReset, "guest reset (0xcf9)"}); });
+  KILN_TRY(pio_.add(PciAbsent::kBase, PciAbsent::kLength, pci, "PCI config"));
+  auto sleep = std::make_shared<SleepControl>(x86::kSleepValueS5, [this] {
+    stop_.request({StopKind::kGuestShutdown, "guest powered off (ACPI S5)"});
+  });
+  KILN_TRY(pio_.add(x86::kDefaultSleepPort, 1, sleep, "ACPI sleep control"));
   KILN_TRY(add_quiet_ports(pio_));
   return {};
 }
@@ -103,34 +114,58 @@ Status Vm::load_kernel(const VmConfig& config) {
     if (!data) return wrap("--initrd", data.error());
     initrd = std::move(*data);
   }
-  auto entry = x86::load_kernel(mem_, x86::BootSpec{*kernel, initrd, config.cmdline});
+  // Platform tables first: the boot protocol hands the kernel the RSDP address.
+  KILN_TRY(x86::write_mptable(mem_, config.vcpus, cpu_signature_));
+  auto rsdp = x86::write_acpi_tables(mem_, x86::AcpiConfig{config.vcpus, {}, x86::kDefaultSleepPort});
+  if (!rsdp) return wrap("ACPI tables", rsdp.error());
+  auto entry = x86::load_kernel(mem_, x86::BootSpec{*kernel, initrd, config.cmdline, *rsdp});
   if (!entry) return wrap(fmt::format("--kernel {}", config.kernel_path), entry.error());
   boot_ = *entry;
   return {};
 }
 
-Status Vm::create_vcpus(uint32_t count) {
-  auto cpuid = kvm_.supported_cpuid();
-  if (!cpuid) return tl::unexpected(cpuid.error());
-  const VcpuContext ctx{&pio_, &mmio_, &stop_, &unhandled_};
-  for (uint32_t id = 0; id < count; ++id) {
+Status Vm::create_vcpus(const VmConfig& config) {
+  auto supported = kvm_.supported_cpuid();
+  if (!supported) return tl::unexpected(supported.error());
+  x86::CpuidConfig cpuid_config;
+  cpuid_config.vcpus = config.vcpus;
+  const bool pvm = x86::host_is_kvm_pvm();
+  cpuid_config.template_name = config.cpu_template.value_or(std::string(x86::default_cpu_template(pvm)));
+  if (pvm && !config.cpu_template) {
+    log("host KVM is kvm_pvm: CPU template '{}' hides what its instruction emulator lacks", cpuid_config.template_name);
+  }
+  cpuid_config.overrides = config.cpu_features;
+  cpuid_config.tsc_deadline_timer = kvm_.check_extension(KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+
+  const VcpuContext ctx{&pio_, &mmio_, &stop_, &unhandled_, &mem_, &emulated_};
+  for (uint32_t id = 0; id < config.vcpus; ++id) {
     auto fd = vm_.create_vcpu(id);
     if (!fd) return tl::unexpected(fd.error());
-    KILN_TRY(fd->set_cpuid(cpuid_for_vcpu(*cpuid, id, count)));
+    auto cpuid = x86::build_cpuid(*supported, cpuid_config, id);
+    if (!cpuid) return wrap("CPUID", cpuid.error());
     if (id == 0) {
-      // The boot vCPU starts at the kernel entry; the others wait for INIT/SIPI in the in-kernel LAPIC.
-      auto regs = fd->get_regs();
-      auto sregs = fd->get_sregs();
-      if (!regs) return tl::unexpected(regs.error());
-      if (!sregs) return tl::unexpected(sregs.error());
-      x86::set_boot_registers(*boot_, *regs, *sregs);
-      KILN_TRY(fd->set_sregs(*sregs));
-      KILN_TRY(fd->set_regs(*regs));
-      KILN_TRY(fd->set_fpu(x86::boot_fpu()));
+      for (const auto& e : *cpuid) {
+        if (e.function == 1) cpu_signature_ = x86::MpCpuSignature{e.eax, e.edx};
+      }
     }
+    KILN_TRY(fd->set_cpuid(*cpuid));
+    KILN_TRY(fd->set_msrs(x86::boot_msrs()));
     vcpus_.push_back(std::make_unique<Vcpu>(id, std::move(*fd), ctx));
   }
   return {};
+}
+
+Status Vm::set_boot_vcpu_registers() {
+  // The boot vCPU starts at the kernel entry; the others wait for INIT/SIPI in the in-kernel LAPIC.
+  VcpuFd& fd = vcpus_.front()->fd();
+  auto regs = fd.get_regs();
+  auto sregs = fd.get_sregs();
+  if (!regs) return tl::unexpected(regs.error());
+  if (!sregs) return tl::unexpected(sregs.error());
+  x86::set_boot_registers(*boot_, *regs, *sregs);
+  KILN_TRY(fd.set_sregs(*sregs));
+  KILN_TRY(fd.set_regs(*regs));
+  return fd.set_fpu(x86::boot_fpu());
 }
 
 StopReason Vm::run() {
@@ -168,6 +203,7 @@ StopReason Vm::run() {
   }
   stop_vcpus();
   console_.reset();  // restores the terminal
+  if (emulated_.total() > 0) log("instructions kiln emulated for KVM: {}", emulated_.summary());
   ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   return *stop_.reason();
 }

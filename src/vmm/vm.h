@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "arch/x86_64/boot.h"
+#include "arch/x86_64/emulator/emulation_counters.h"
+#include "arch/x86_64/platform/mptable.h"
 #include "common/result.h"
 #include "devices/bus.h"
 #include "devices/serial.h"
@@ -36,7 +38,8 @@ class Vm {
   [[nodiscard]] Status register_memory();
   [[nodiscard]] Status setup_devices();
   [[nodiscard]] Status load_kernel(const VmConfig& config);
-  [[nodiscard]] Status create_vcpus(uint32_t count);
+  [[nodiscard]] Status create_vcpus(const VmConfig& config);
+  [[nodiscard]] Status set_boot_vcpu_registers();
   void stop_vcpus();
 
   Kvm kvm_;
@@ -47,6 +50,8 @@ class Vm {
   std::shared_ptr<Serial> serial_;
   StopController stop_;
   UnhandledAccessLog unhandled_;
+  x86::EmulationCounters emulated_;
+  x86::MpCpuSignature cpu_signature_;
   std::optional<x86::BootEntry> boot_;
   std::unique_ptr<Console> console_;
   std::vector<std::unique_ptr<Vcpu>> vcpus_;  // last: threads end before what they use

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "arch/x86_64/platform/cpu_features.h"
 
 namespace kiln {
 
@@ -13,6 +16,8 @@ struct VmConfig {
   std::string cmdline = "console=ttyS0 reboot=k panic=1";
   uint64_t memory_bytes = 256ull << 20;
   uint32_t vcpus = 1;
+  std::optional<std::string> cpu_template;          // unset: "pvm" on kvm_pvm hosts, else "none"
+  std::vector<x86::FeatureOverride> cpu_features;  // applied after the template, in order
 };
 
 }  // namespace kiln

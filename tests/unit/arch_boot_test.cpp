@@ -30,7 +30,7 @@ std::optional<uint64_t> translate(const GuestMemory& mem, uint64_t va) {
 TEST(ArchBoot, RejectsUnknownFormats) {
   auto mem = make_memory();
   const std::vector<uint8_t> junk(4096, 0x90);
-  auto r = load_kernel(mem, BootSpec{junk, {}, ""});
+  auto r = load_kernel(mem, BootSpec{junk, {}, "", GuestAddress{}});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("not a Linux kernel"), std::string::npos);
 }
@@ -38,7 +38,7 @@ TEST(ArchBoot, RejectsUnknownFormats) {
 TEST(ArchBoot, BzImageGetsGdtAndIdentityTables) {
   auto mem = make_memory();
   const auto file = test::make_bzimage();
-  auto entry = load_kernel(mem, BootSpec{file, {}, "quiet"});
+  auto entry = load_kernel(mem, BootSpec{file, {}, "quiet", GuestAddress{}});
   ASSERT_TRUE(entry) << entry.error().message;
   EXPECT_EQ(entry->kind, "bzImage");
   EXPECT_EQ(entry->mode, EntryMode::kLong64);
@@ -57,14 +57,14 @@ TEST(ArchBoot, BzImageGetsGdtAndIdentityTables) {
 TEST(ArchBoot, DispatchesElfKinds) {
   auto mem = make_memory();
   auto o = test::vmlinux_options();
-  auto entry = load_kernel(mem, BootSpec{test::make_elf(o), {}, ""});
+  auto entry = load_kernel(mem, BootSpec{test::make_elf(o), {}, "", GuestAddress{}});
   ASSERT_TRUE(entry) << entry.error().message;
   EXPECT_EQ(entry->kind, "64-bit ELF");
   EXPECT_EQ(translate(mem, entry->entry.raw()), entry->entry.raw());
 
   auto pvh_mem = make_memory();
   o.notes = test::pvh_note(16 * MiB + 64, 4);
-  entry = load_kernel(pvh_mem, BootSpec{test::make_elf(o), {}, ""});
+  entry = load_kernel(pvh_mem, BootSpec{test::make_elf(o), {}, "", GuestAddress{}});
   ASSERT_TRUE(entry) << entry.error().message;
   EXPECT_EQ(entry->kind, "PVH ELF");
   EXPECT_EQ(entry->mode, EntryMode::kPvh32);
@@ -78,7 +78,7 @@ TEST(ArchBoot, ErrorsPropagateFromTheLoaders) {
   auto mem = make_memory();
   test::BzImageOptions o;
   o.version = 0x0204;
-  auto r = load_kernel(mem, BootSpec{test::make_bzimage(o), {}, ""});
+  auto r = load_kernel(mem, BootSpec{test::make_bzimage(o), {}, "", GuestAddress{}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "boot protocol 2.04 too old (need >= 2.06)");
 }

@@ -106,7 +106,7 @@ TEST(ArchBzImage, NonRelocatableKernelNeedsPrefAddress) {
 TEST(ArchBzImage, LoadsKernelAndZeroPage) {
   auto mem = make_memory();
   const auto file = make_bzimage();
-  auto entry = load_bzimage(mem, BootSpec{file, {}, "console=ttyS0 reboot=k"});
+  auto entry = load_bzimage(mem, BootSpec{file, {}, "console=ttyS0 reboot=k", GuestAddress{}});
   ASSERT_TRUE(entry) << entry.error().message;
   EXPECT_EQ(entry->mode, EntryMode::kLong64);
   EXPECT_EQ(entry->entry.raw(), 16 * MiB + 0x200);
@@ -147,11 +147,11 @@ TEST(ArchBzImage, CommandLineMustFitCmdlineSize) {
   BzImageOptions o;
   o.cmdline_size = 16;
   const auto file = make_bzimage(o);
-  EXPECT_TRUE(load_bzimage(mem, BootSpec{file, {}, std::string(16, 'a')}));
-  auto r = load_bzimage(mem, BootSpec{file, {}, std::string(17, 'a')});
+  EXPECT_TRUE(load_bzimage(mem, BootSpec{file, {}, std::string(16, 'a'), GuestAddress{}}));
+  auto r = load_bzimage(mem, BootSpec{file, {}, std::string(17, 'a'), GuestAddress{}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "command line of 17 bytes exceeds the kernel's cmdline_size 16");
-  r = load_bzimage(mem, BootSpec{file, {}, std::string("a\0b", 3)});
+  r = load_bzimage(mem, BootSpec{file, {}, std::string("a\0b", 3), GuestAddress{}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "command line contains a NUL byte");
 }
@@ -160,7 +160,7 @@ TEST(ArchBzImage, InitrdGoesHighestPageAlignedBelowRamEnd) {
   auto mem = make_memory();
   const auto file = make_bzimage();
   const auto initrd = test::pattern(10000, 9);
-  auto entry = load_bzimage(mem, BootSpec{file, initrd, ""});
+  auto entry = load_bzimage(mem, BootSpec{file, initrd, "", GuestAddress{}});
   ASSERT_TRUE(entry) << entry.error().message;
   auto bp = mem.read_obj<BootParams>(kZeroPageAddr);
   ASSERT_TRUE(bp);
@@ -177,7 +177,7 @@ TEST(ArchBzImage, InitrdRespectsInitrdAddrMax) {
   o.initrd_addr_max = 64 * MiB - 1;
   const auto file = make_bzimage(o);
   const auto initrd = test::pattern(3 * MiB + 5, 3);
-  ASSERT_TRUE(load_bzimage(mem, BootSpec{file, initrd, ""}));
+  ASSERT_TRUE(load_bzimage(mem, BootSpec{file, initrd, "", GuestAddress{}}));
   auto bp = mem.read_obj<BootParams>(kZeroPageAddr);
   ASSERT_TRUE(bp);
   const uint64_t start = bp->hdr.ramdisk_image;
@@ -191,7 +191,7 @@ TEST(ArchBzImage, InitrdTooBig) {
   const auto file = make_bzimage();
   // 128 MiB RAM with the kernel at [16, 24) MiB: 104 MiB free above it.
   const std::vector<uint8_t> initrd(120 * MiB, 1);
-  auto r = load_bzimage(mem, BootSpec{file, initrd, ""});
+  auto r = load_bzimage(mem, BootSpec{file, initrd, "", GuestAddress{}});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("initrd of 120 MiB does not fit below initrd_addr_max 0x7fffffff"),
             std::string::npos)
@@ -200,7 +200,7 @@ TEST(ArchBzImage, InitrdTooBig) {
   BzImageOptions o;
   o.initrd_addr_max = 32 * MiB - 1;  // 8 MiB between the kernel's end and the limit
   const std::vector<uint8_t> ten(10 * MiB, 1);
-  r = load_bzimage(mem, BootSpec{make_bzimage(o), ten, ""});
+  r = load_bzimage(mem, BootSpec{make_bzimage(o), ten, "", GuestAddress{}});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("initrd of 10 MiB does not fit below initrd_addr_max 0x1ffffff"),
             std::string::npos)

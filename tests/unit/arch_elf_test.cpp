@@ -117,13 +117,13 @@ TEST(ArchElf, SegmentsMustLieInRamAbove1MiB) {
   auto mem = make_memory();
   auto o = vmlinux_options();
   o.loads[1].paddr = 127 * MiB + 960 * KiB;  // bss runs past 128 MiB
-  auto r = load_elf(mem, BootSpec{make_elf(o), {}, ""});
+  auto r = load_elf(mem, BootSpec{make_elf(o), {}, "", GuestAddress{}});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("ELF segment 1 at [0x7ff0000"), std::string::npos) << r.error().message;
 
   o = vmlinux_options();
   o.loads[1].paddr = 0x8000;  // over kiln's boot structures
-  r = load_elf(mem, BootSpec{make_elf(o), {}, ""});
+  r = load_elf(mem, BootSpec{make_elf(o), {}, "", GuestAddress{}});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("ELF segment 1"), std::string::npos);
 }
@@ -132,7 +132,7 @@ TEST(ArchElf, EntryMustBeInsideASegment) {
   auto mem = make_memory();
   auto o = vmlinux_options();
   o.entry = 40 * MiB;
-  auto r = load_elf(mem, BootSpec{make_elf(o), {}, ""});
+  auto r = load_elf(mem, BootSpec{make_elf(o), {}, "", GuestAddress{}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "ELF entry point 0x2800000 is not inside any PT_LOAD segment");
 }
@@ -156,7 +156,7 @@ TEST(ArchElf, PvhBootWritesStartInfo) {
   auto o = vmlinux_options();
   o.notes = test::pvh_note(kPvhEntry, 8);
   const auto initrd = test::pattern(5000, 4);
-  auto entry = load_elf(mem, BootSpec{make_elf(o), initrd, "console=hvc0"});
+  auto entry = load_elf(mem, BootSpec{make_elf(o), initrd, "console=hvc0", GuestAddress{0xe0000}});
   ASSERT_TRUE(entry) << entry.error().message;
   EXPECT_EQ(entry->mode, EntryMode::kPvh32);
   EXPECT_EQ(entry->entry.raw(), kPvhEntry);
@@ -168,7 +168,7 @@ TEST(ArchElf, PvhBootWritesStartInfo) {
   EXPECT_EQ(info->magic, 0x336ec578u);
   EXPECT_EQ(info->version, 1u);
   EXPECT_EQ(info->flags, 0u);
-  EXPECT_EQ(info->rsdp_paddr, 0u);
+  EXPECT_EQ(info->rsdp_paddr, 0xe0000u);
   EXPECT_EQ(info->reserved, 0u);
   EXPECT_EQ(test::read_cstring(mem, GuestAddress(info->cmdline_paddr)), "console=hvc0");
 
@@ -200,7 +200,7 @@ TEST(ArchElf, PvhBootWithoutInitrdHasNoModules) {
   auto mem = make_memory();
   auto o = vmlinux_options();
   o.notes = test::pvh_note(kPvhEntry, 4);
-  ASSERT_TRUE(load_elf(mem, BootSpec{make_elf(o), {}, ""}));
+  ASSERT_TRUE(load_elf(mem, BootSpec{make_elf(o), {}, "", GuestAddress{}}));
   auto info = mem.read_obj<HvmStartInfo>(kPvhStartInfoAddr);
   ASSERT_TRUE(info);
   EXPECT_EQ(info->nr_modules, 0u);
@@ -210,7 +210,7 @@ TEST(ArchElf, PvhBootWithoutInitrdHasNoModules) {
 TEST(ArchElf, Long64BootWritesZeroPage) {
   auto mem = make_memory();
   const auto initrd = test::pattern(4096, 5);
-  auto entry = load_elf(mem, BootSpec{make_elf(vmlinux_options()), initrd, "root=/dev/vda"});
+  auto entry = load_elf(mem, BootSpec{make_elf(vmlinux_options()), initrd, "root=/dev/vda", GuestAddress{0xe0000}});
   ASSERT_TRUE(entry) << entry.error().message;
   EXPECT_EQ(entry->mode, EntryMode::kLong64);
   EXPECT_EQ(entry->entry.raw(), 16 * MiB);
@@ -229,13 +229,14 @@ TEST(ArchElf, Long64BootWritesZeroPage) {
   EXPECT_EQ(h.ramdisk_image, 128 * MiB - 4096);
   EXPECT_EQ(h.ramdisk_size, 4096u);
   EXPECT_EQ(bp->e820_entries, 3);
+  EXPECT_EQ(bp->acpi_rsdp_addr, 0xe0000u);
 }
 
 TEST(ArchElf, InitrdMustNotOverlapKernel) {
   auto mem = make_memory(32 * MiB);
   // Kernel ends at 18 MiB + 68 KiB; 14 MiB does not fit above it in 32 MiB.
   const std::vector<uint8_t> initrd(14 * MiB, 1);
-  auto r = load_elf(mem, BootSpec{make_elf(vmlinux_options()), initrd, ""});
+  auto r = load_elf(mem, BootSpec{make_elf(vmlinux_options()), initrd, "", GuestAddress{}});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("initrd of 14 MiB does not fit"), std::string::npos);
 }

@@ -32,6 +32,7 @@ struct BootSpec {
   std::span<const uint8_t> kernel;  // the whole kernel file
   std::span<const uint8_t> initrd;  // empty = none
   std::string cmdline;
+  GuestAddress rsdp;  // ACPI RSDP handed to the kernel (0 = none: the kernel scans for it)
 };
 
 // Detects the format from the bytes, loads the kernel, and writes the command

@@ -129,7 +129,7 @@ Result<BootEntry> load_bzimage(const GuestMemory& mem, const BootSpec& spec) {
     if (!placed) return tl::unexpected(placed.error());
     initrd = *placed;
   }
-  KILN_TRY(write_zero_page(mem, hdr, initrd, *e820));
+  KILN_TRY(write_zero_page(mem, hdr, initrd, *e820, spec.rsdp));
   return BootEntry{EntryMode::kLong64, load_addr->unchecked_add(kStartup64Offset), kZeroPageAddr, "bzImage"};
 }
 

@@ -176,10 +176,10 @@ Result<BootEntry> load_elf(const GuestMemory& mem, const BootSpec& spec) {
     initrd = *placed;
   }
   if (kernel->pvh_entry) {
-    KILN_TRY(write_start_info(mem, initrd, *e820));
+    KILN_TRY(write_start_info(mem, initrd, *e820, spec.rsdp));
     return BootEntry{EntryMode::kPvh32, GuestAddress(entry), kPvhStartInfoAddr, "PVH ELF"};
   }
-  KILN_TRY(write_zero_page(mem, synthetic_setup_header(), initrd, *e820));
+  KILN_TRY(write_zero_page(mem, synthetic_setup_header(), initrd, *e820, spec.rsdp));
   return BootEntry{EntryMode::kLong64, GuestAddress(entry), kZeroPageAddr, "64-bit ELF"};
 }
 

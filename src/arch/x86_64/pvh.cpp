@@ -5,7 +5,7 @@
 namespace kiln::x86 {
 
 Status write_start_info(const GuestMemory& mem, const std::optional<MemoryRange>& initrd,
-                        std::span<const E820Entry> e820) {
+                        std::span<const E820Entry> e820, GuestAddress rsdp) {
   if (e820.size() > kPvhMemmapMaxEntries) {
     return fail("{} memory map entries do not fit kiln's PVH area (max {})", e820.size(), kPvhMemmapMaxEntries);
   }
@@ -21,6 +21,7 @@ Status write_start_info(const GuestMemory& mem, const std::optional<MemoryRange>
   info.cmdline_paddr = kCmdlineAddr.raw();
   info.memmap_paddr = kPvhMemmapAddr.raw();
   info.memmap_entries = static_cast<uint32_t>(e820.size());
+  info.rsdp_paddr = rsdp.raw();
   if (initrd) {
     const HvmModlistEntry module{initrd->start.raw(), initrd->size, 0, 0};
     auto st = mem.write_obj(kPvhModlistAddr, module);

@@ -47,8 +47,8 @@ static_assert(sizeof(HvmMemmapEntry) == 24);
 
 // Writes hvm_start_info at kPvhStartInfoAddr, the memory map at kPvhMemmapAddr
 // and, when there is an initrd, one module entry at kPvhModlistAddr. The
-// command line is expected at kCmdlineAddr; rsdp_paddr stays 0 (no ACPI yet).
+// command line is expected at kCmdlineAddr; rsdp_paddr is `rsdp` (0 = none).
 [[nodiscard]] Status write_start_info(const GuestMemory& mem, const std::optional<MemoryRange>& initrd,
-                                      std::span<const E820Entry> e820);
+                                      std::span<const E820Entry> e820, GuestAddress rsdp);
 
 }  // namespace kiln::x86

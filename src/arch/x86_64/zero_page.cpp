@@ -25,7 +25,7 @@ SetupHeader synthetic_setup_header() {
 }
 
 Status write_zero_page(const GuestMemory& mem, const SetupHeader& hdr, const std::optional<MemoryRange>& initrd,
-                       std::span<const E820Entry> e820) {
+                       std::span<const E820Entry> e820, GuestAddress rsdp) {
   if (e820.size() > kE820MaxEntriesZeroPage) {
     return fail("{} e820 entries do not fit the zero page (max {})", e820.size(), kE820MaxEntriesZeroPage);
   }
@@ -46,6 +46,7 @@ Status write_zero_page(const GuestMemory& mem, const SetupHeader& hdr, const std
     bp.hdr.ramdisk_image = 0;
     bp.hdr.ramdisk_size = 0;
   }
+  bp.acpi_rsdp_addr = rsdp.raw();
   bp.e820_entries = static_cast<uint8_t>(e820.size());
   for (size_t i = 0; i < e820.size(); ++i) {
     bp.e820_table[i] = BootE820Entry{e820[i].addr, e820[i].size, static_cast<uint32_t>(e820[i].type)};

@@ -20,6 +20,7 @@ namespace kiln::x86 {
 // Builds boot_params at kZeroPageAddr from `hdr` (the kernel's own header, or
 // synthetic_setup_header()), pointing at the command line at kCmdlineAddr.
 [[nodiscard]] Status write_zero_page(const GuestMemory& mem, const SetupHeader& hdr,
-                                     const std::optional<MemoryRange>& initrd, std::span<const E820Entry> e820);
+                                     const std::optional<MemoryRange>& initrd, std::span<const E820Entry> e820,
+                                     GuestAddress rsdp);
 
 }  // namespace kiln::x86
