@@ -1,16 +1,17 @@
 // kvm-box selftest: checks that /dev/kvm inside the box really runs guests.
 //
 // Build on the host:  gcc -O2 -static -pthread -o selftest selftest.c
-// Run in the box:     scripts/kvm-box/run ./selftest [bench-iterations]
+// Run in the box:     scripts/kvm-box/run ./selftest [bench-iterations [alarm-seconds]]
 //
 // Tests
 //   1. real mode: `out dx,al` x3 to 0x3f8 then `hlt`  -> 3x KVM_EXIT_IO, KVM_EXIT_HLT
-//   2. long mode (4-level paging, 2 MiB identity page, 64-bit CS), with
-//      KVM_SET_CPUID2 from KVM_GET_SUPPORTED_CPUID, in-kernel irqchip + PIT:
-//      64-bit arithmetic, `out dx,al`/`out dx,eax`, in-guest `cpuid`,
-//      a RAM store checked from the host, an MMIO store -> KVM_EXIT_MMIO,
-//      an MMIO load (value supplied by the host), then `hlt`.
-//   3. two vCPUs running concurrently in two threads.
+//   2. long mode (4-level paging, 2 MiB identity pages, 64-bit CS), with
+//      KVM_SET_CPUID2 from KVM_GET_SUPPORTED_CPUID: 64-bit arithmetic,
+//      `out dx,al`/`out dx,eax`, in-guest `cpuid`, a RAM store and a push
+//      checked from the host, an MMIO store -> KVM_EXIT_MMIO, an MMIO load
+//      (value supplied by the host), then `hlt` -> KVM_EXIT_HLT.
+//   3. two vCPUs running concurrently in two threads, with the in-kernel
+//      irqchip + PIT (so HLT does not exit: the guests end with an OUT).
 //   4. bench: N `out` exits (round trip to user space) and N `cpuid`
 //      exits (handled in the kernel), reported in microseconds per exit.
 #include <errno.h>
@@ -311,7 +312,6 @@ static void *vcpu_thread(void *p) {
     struct thr *t = p;
     t->result = -1;
     for (int i = 0; i < 100; i++) {
-        if (getenv("SELFTEST_DEBUG")) fprintf(stderr, "vcpu%d exit %d\n", t->id, i);
         if (expect_out(&t->c, 0x3f8 + t->id, 1, (uint8_t)(i + t->id))) return NULL;
     }
     // with the in-kernel LAPIC, HLT does not exit to user space: end with an OUT
@@ -323,7 +323,7 @@ static void *vcpu_thread(void *p) {
 static int test_two_vcpus(void) {
     struct vm vm;
     struct thr t[2];
-    if (vm_create(&vm, 2 << 20, getenv("SELFTEST_IRQCHIP") ? atoi(getenv("SELFTEST_IRQCHIP")) : 1)) return -1;
+    if (vm_create(&vm, 2 << 20, 1)) return -1;
     setup_long_mode_mem(&vm);
     for (int id = 0; id < 2; id++) {
         // rdx = port 0x3f8+id; al counts from id; 100 outs; hlt
