@@ -9,9 +9,6 @@ namespace kiln {
 namespace {
 // Ports Linux touches while booting a PC-style guest (io_delay, legacy probes).
 constexpr std::array kStandardRanges{
-    // CMOS/RTC index and data: Linux writes the warm-reset code there before starting APs; the
-    // FADT says there is no RTC, so nothing reads it back.
-    QuietRange{0x70, 2, "CMOS/RTC (absent)"},
     QuietRange{0x80, 1, "POST/io-delay port"},
     QuietRange{0x87, 1, "DMA page register"},
     QuietRange{0xed, 1, "alternate io-delay port"},
