@@ -11,3 +11,15 @@ class IrqLine {
 };
 
 }  // namespace kiln
+
+namespace kiln {
+
+// An edge-triggered interrupt: each trigger() is one interrupt (KVM irqfd, or a KVM_IRQ_LINE
+// pulse). Safe to call from any thread.
+class IrqTrigger {
+ public:
+  virtual ~IrqTrigger() = default;
+  virtual void trigger() = 0;
+};
+
+}  // namespace kiln

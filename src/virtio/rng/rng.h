@@ -1,0 +1,39 @@
+// virtio-rng (device ID 4, virtio 0.9.5 Appendix "Entropy Device"): one request queue; each
+// writable buffer the driver posts is filled from getrandom(2).
+#pragma once
+
+#include <memory>
+
+#include "common/event_loop.h"
+#include "virtio/device.h"
+#include "virtio/spec.h"
+
+namespace kiln::virtio {
+
+class Rng final : public VirtioDevice {
+ public:
+  static constexpr uint16_t kQueueSize = 256;
+  // Most bytes handed out per request (Linux asks for at most 64 at a time; a bigger buffer just
+  // gets this much).
+  static constexpr uint32_t kMaxRequestBytes = 64 * 1024;
+
+  ~Rng() override { reset(); }
+  [[nodiscard]] std::string_view name() const override { return "rng"; }
+  [[nodiscard]] uint32_t device_id() const override { return kIdRng; }
+  [[nodiscard]] uint64_t features() const override;
+  [[nodiscard]] uint16_t num_queues() const override { return 1; }
+  [[nodiscard]] uint16_t queue_max_size(uint16_t) const override { return kQueueSize; }
+  void read_config(uint64_t, std::span<uint8_t>) override {}  // no configuration space
+  void write_config(uint64_t, std::span<const uint8_t>) override {}
+  [[nodiscard]] Status activate(Activation activation) override;
+  void reset() override;
+
+  // Serves every request available now (the loop thread's handler; public for unit tests).
+  void process_queue();
+
+ private:
+  std::unique_ptr<EventLoop> loop_;  // serves the queue; stopped by reset()
+  Activation active_;
+};
+
+}  // namespace kiln::virtio
