@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
       ->required();
   run->add_option("--initrd", args.initrd, "Initial ramdisk loaded next to the kernel");
   run->add_option("--cmdline", args.cmdline, "Kernel command line")
-      ->default_str("console=ttyS0 reboot=k panic=1");
+      ->default_str("console=ttyS0 reboot=k panic=1 (console=hvc0 with --console virtio)");
   run->add_option("--memory", args.memory, "Guest RAM: MiB, or a size with K, M or G (e.g. 512M, 2G)")
       ->default_str("256M");
   run->add_option("--cpus", args.cpus, "Number of vCPUs")->default_str("1");
@@ -57,6 +57,15 @@ int main(int argc, char** argv) {
                   "cannot emulate); default: 'pvm' on kvm_pvm hosts, else 'none'");
   run->add_option("--cpu-feature", args.cpu_features,
                   "Feature changes after the template, e.g. '-cx16,+popcnt' (names as in /proc/cpuinfo)");
+  run->add_option("--disk", args.disks,
+                  "A raw disk image as virtio-blk: PATH[,readonly][,direct][,serial=ID] (repeatable; "
+                  "the guest sees vda, vdb, ... in this order)");
+  run->add_option("--console", args.console,
+                  "Where kiln's stdin goes: 'serial' (COM1, ttyS0) or 'virtio' (virtio-console, hvc0; the default "
+                  "command line then says console=hvc0)")
+      ->default_str("serial");
+  run->add_flag("--rng", args.rng, "Add a virtio-rng device (the guest's /dev/hwrng) fed by getrandom()");
+  run->add_option("--transport", args.transport, "Virtio transport: 'mmio' (virtio-mmio)")->default_str("mmio");
   run->footer(kExitStatusHelp);
 
   try {

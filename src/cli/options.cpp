@@ -20,7 +20,42 @@ Status check_readable_file(const char* flag, const std::string& path) {
   return {};
 }
 
+// The longest serial VIRTIO_BLK_T_GET_ID can return (VIRTIO_BLK_ID_BYTES).
+constexpr size_t kMaxDiskSerial = 20;
+
 }  // namespace
+
+Result<DiskConfig> parse_disk_spec(const std::string& spec) {
+  DiskConfig disk;
+  size_t start = 0;
+  bool first = true;
+  while (start <= spec.size()) {
+    const size_t comma = spec.find(',', start);
+    const std::string part = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (first) {
+      disk.path = part;
+      first = false;
+    } else if (part == "readonly" || part == "ro") {
+      disk.readonly = true;
+    } else if (part == "direct") {
+      disk.direct = true;
+    } else if (part.rfind("serial=", 0) == 0) {
+      disk.serial = part.substr(7);
+      if (disk.serial.size() > kMaxDiskSerial) {
+        return fail("--disk {}: serial '{}' is longer than {} bytes", spec, disk.serial, kMaxDiskSerial);
+      }
+      for (const char c : disk.serial) {
+        if (c < 0x21 || c > 0x7e) return fail("--disk {}: serial may hold printable ASCII only", spec);
+      }
+    } else {
+      return fail("--disk {}: unknown option '{}' (expected PATH[,readonly][,direct][,serial=ID])", spec, part);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (disk.path.empty()) return fail("--disk '{}': needs a path (PATH[,readonly][,direct][,serial=ID])", spec);
+  return disk;
+}
 
 HostLimits query_host_limits() {
   const long pages = ::sysconf(_SC_PHYS_PAGES);
@@ -37,7 +72,24 @@ Result<VmConfig> validate_run_args(const RunArgs& args, const HostLimits& host) 
     KILN_TRY(check_readable_file("--initrd", args.initrd));
     config.initrd_path = args.initrd;
   }
+  if (args.console == "virtio") {
+    config.console = ConsoleKind::kVirtio;
+    config.cmdline = "console=hvc0 reboot=k panic=1";
+  } else if (args.console != "serial") {
+    return fail("--console {}: expected 'serial' or 'virtio'", args.console);
+  }
   if (args.cmdline_given) config.cmdline = args.cmdline;
+  if (args.transport != "mmio") return fail("--transport {}: only 'mmio' exists so far", args.transport);
+  for (const auto& spec : args.disks) {
+    auto disk = parse_disk_spec(spec);
+    if (!disk) return tl::unexpected(disk.error());
+    if (disk->path.empty()) return fail("--disk needs a path");
+    struct stat st {};
+    if (::stat(disk->path.c_str(), &st) < 0) return fail("--disk {}: {} (check the path)", disk->path, std::strerror(errno));
+    if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) return fail("--disk {}: not a regular file or block device", disk->path);
+    config.disks.push_back(std::move(*disk));
+  }
+  config.rng = args.rng;
 
   auto bytes = parse_memory_size(args.memory);
   if (!bytes) return fail("--memory {}", bytes.error().message);

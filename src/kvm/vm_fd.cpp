@@ -51,6 +51,23 @@ Status VmFd::irq_line(uint32_t gsi, bool high) const {
   return ioctl_status(KVM_IRQ_LINE, &level, "KVM_IRQ_LINE");
 }
 
+Status VmFd::irqfd(int event_fd, uint32_t gsi) {
+  kvm_irqfd request{};
+  request.fd = static_cast<uint32_t>(event_fd);
+  request.gsi = gsi;
+  return ioctl_status(KVM_IRQFD, &request, "KVM_IRQFD");
+}
+
+Status VmFd::ioeventfd_mmio(int event_fd, GuestAddress addr, uint32_t len, uint64_t datamatch) {
+  kvm_ioeventfd request{};
+  request.datamatch = datamatch;
+  request.addr = addr.raw();
+  request.len = len;
+  request.fd = event_fd;
+  request.flags = KVM_IOEVENTFD_FLAG_DATAMATCH;
+  return ioctl_status(KVM_IOEVENTFD, &request, "KVM_IOEVENTFD");
+}
+
 Status VmFd::enable_cap(uint32_t cap, uint64_t arg0) {
   kvm_enable_cap enable{};
   enable.cap = cap;

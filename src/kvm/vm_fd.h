@@ -23,6 +23,11 @@ class VmFd {
   [[nodiscard]] Status create_pit2(uint32_t flags);
   // KVM_IRQ_LINE: level of a GSI on the in-kernel PIC/IOAPIC.
   [[nodiscard]] Status irq_line(uint32_t gsi, bool high) const;
+  // KVM_IRQFD (4.75): each signal of `event_fd` is an edge on `gsi`.
+  [[nodiscard]] Status irqfd(int event_fd, uint32_t gsi);
+  // KVM_IOEVENTFD (4.59): a `len`-byte guest write of `datamatch` to MMIO `addr` signals
+  // `event_fd` inside KVM, without an exit to user space.
+  [[nodiscard]] Status ioeventfd_mmio(int event_fd, GuestAddress addr, uint32_t len, uint64_t datamatch);
   // KVM_ENABLE_CAP on the VM.
   [[nodiscard]] Status enable_cap(uint32_t cap, uint64_t arg0 = 0);
   [[nodiscard]] Result<VcpuFd> create_vcpu(uint32_t id);

@@ -11,8 +11,8 @@ namespace {
 constexpr uint8_t kEscape = 0x01;  // Ctrl-A, then 'x' quits
 }
 
-Result<std::unique_ptr<Console>> Console::start(std::shared_ptr<Serial> serial, StopController* stop) {
-  std::unique_ptr<Console> console(new Console(std::move(serial), stop));
+Result<std::unique_ptr<Console>> Console::start(InputSink sink, StopController* stop) {
+  std::unique_ptr<Console> console(new Console(std::move(sink), stop));
   console->quit_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!console->quit_) return fail_errno("eventfd for the console");
   console->terminal_ = RawTerminal::enter(STDIN_FILENO);
@@ -36,12 +36,12 @@ bool Console::deliver(std::span<const uint8_t> input) {
   // but drop it after a second without progress (no driver, or loopback) so Ctrl-A x still works.
   int idle_ms = 0;
   while (!input.empty()) {
-    const size_t taken = serial_->enqueue_input(input);
+    const size_t taken = sink_(input);
     input = input.subspan(taken);
     if (input.empty()) break;
     idle_ms = taken > 0 ? 0 : idle_ms + 1;
     if (idle_ms >= 1000) {
-      log("console: the guest is not reading its serial port; dropped {} bytes of input", input.size());
+      log("console: the guest is not reading its console; dropped {} bytes of input", input.size());
       return true;
     }
     pollfd quit{quit_.get(), POLLIN, 0};

@@ -62,7 +62,7 @@ Result<std::unique_ptr<Vm>> Vm::create(const VmConfig& config) {
   std::unique_ptr<Vm> vm(new Vm(std::move(*kvm), std::move(*vm_fd), std::move(*mem)));
   KILN_TRY(vm->setup_irqchip());
   KILN_TRY(vm->register_memory());
-  KILN_TRY(vm->setup_devices());
+  KILN_TRY(vm->setup_devices(config));
   KILN_TRY(vm->create_vcpus(config));
   KILN_TRY(vm->load_kernel(config));
   KILN_TRY(vm->set_boot_vcpu_registers());
@@ -89,7 +89,7 @@ Status Vm::register_memory() {
   return {};
 }
 
-Status Vm::setup_devices() {
+Status Vm::setup_devices(const VmConfig& config) {
   serial_ = std::make_shared<Serial>(std::make_shared<KvmIrqLine>(vm_, kCom1Irq), write_stdout);
   KILN_TRY(pio_.add(kCom1Base, 8, serial_, "COM1"));
   auto i8042 = std::make_shared<I8042>([this] { stop_.request({StopKind::kGuestReset, "guest reset (i8042)"}); });
@@ -102,6 +102,10 @@ Status Vm::setup_devices() {
   });
   KILN_TRY(pio_.add(x86::kDefaultSleepPort, 1, sleep, "ACPI sleep control"));
   KILN_TRY(add_quiet_ports(pio_));
+  auto virtio = VirtioDevices::create(config, vm_, mem_, mmio_, write_stdout);
+  if (!virtio) return tl::unexpected(virtio.error());
+  virtio_ = std::move(*virtio);
+  console_kind_ = config.console;
   return {};
 }
 
@@ -116,9 +120,11 @@ Status Vm::load_kernel(const VmConfig& config) {
   }
   // Platform tables first: the boot protocol hands the kernel the RSDP address.
   KILN_TRY(x86::write_mptable(mem_, config.vcpus, cpu_signature_));
-  auto rsdp = x86::write_acpi_tables(mem_, x86::AcpiConfig{config.vcpus, {}, x86::kDefaultSleepPort});
+  auto rsdp = x86::write_acpi_tables(mem_, x86::AcpiConfig{config.vcpus, virtio_.acpi_devices(), x86::kDefaultSleepPort});
   if (!rsdp) return wrap("ACPI tables", rsdp.error());
-  auto entry = x86::load_kernel(mem_, x86::BootSpec{*kernel, initrd, config.cmdline, *rsdp});
+  // Both discovery paths: the command line (kiln's kernel, the probe) and ACPI (stock kernels).
+  const std::string cmdline = config.cmdline + virtio_.cmdline_entries();
+  auto entry = x86::load_kernel(mem_, x86::BootSpec{*kernel, initrd, cmdline, *rsdp});
   if (!entry) return wrap(fmt::format("--kernel {}", config.kernel_path), entry.error());
   boot_ = *entry;
   return {};
@@ -182,7 +188,9 @@ StopReason Vm::run() {
   if (auto ok = Vcpu::install_kick_handler(); !ok) return {StopKind::kVmmError, ok.error().message};
 
   log("booting {} with {} vCPU(s), {} MiB", boot_->kind, vcpus_.size(), mem_.total_size() / MiB);
-  auto console = Console::start(serial_, &stop_);
+  Console::InputSink sink = [serial = serial_](std::span<const uint8_t> in) { return serial->enqueue_input(in); };
+  if (console_kind_ == ConsoleKind::kVirtio && virtio_.console_input()) sink = virtio_.console_input();
+  auto console = Console::start(std::move(sink), &stop_);
   if (!console) return {StopKind::kVmmError, console.error().message};
   console_ = std::move(*console);
   for (auto& vcpu : vcpus_) {
@@ -202,6 +210,7 @@ StopReason Vm::run() {
     }
   }
   stop_vcpus();
+  virtio_.shutdown();
   console_.reset();  // restores the terminal
   if (emulated_.total() > 0) log("instructions kiln emulated for KVM: {}", emulated_.summary());
   ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);

@@ -17,6 +17,7 @@
 #include "vmm/console.h"
 #include "vmm/stop_controller.h"
 #include "vmm/vcpu.h"
+#include "vmm/virtio_devices.h"
 #include "vmm/vm_config.h"
 
 namespace kiln {
@@ -36,7 +37,7 @@ class Vm {
   Vm(Kvm kvm, VmFd vm, GuestMemory mem) : kvm_(std::move(kvm)), vm_(std::move(vm)), mem_(std::move(mem)) {}
   [[nodiscard]] Status setup_irqchip();
   [[nodiscard]] Status register_memory();
-  [[nodiscard]] Status setup_devices();
+  [[nodiscard]] Status setup_devices(const VmConfig& config);
   [[nodiscard]] Status load_kernel(const VmConfig& config);
   [[nodiscard]] Status create_vcpus(const VmConfig& config);
   [[nodiscard]] Status set_boot_vcpu_registers();
@@ -48,6 +49,8 @@ class Vm {
   Bus pio_;
   Bus mmio_;
   std::shared_ptr<Serial> serial_;
+  VirtioDevices virtio_;  // after mem_: device threads stop before guest RAM is unmapped
+  ConsoleKind console_kind_ = ConsoleKind::kSerial;
   StopController stop_;
   UnhandledAccessLog unhandled_;
   x86::EmulationCounters emulated_;

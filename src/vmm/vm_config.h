@@ -10,6 +10,16 @@
 
 namespace kiln {
 
+// One --disk: a raw image (virtio-blk).
+struct DiskConfig {
+  std::string path;
+  bool readonly = false;
+  bool direct = false;  // O_DIRECT
+  std::string serial;   // VIRTIO_BLK_T_GET_ID, at most 20 bytes
+};
+
+enum class ConsoleKind { kSerial, kVirtio };
+
 struct VmConfig {
   std::string kernel_path;
   std::optional<std::string> initrd_path;
@@ -18,6 +28,9 @@ struct VmConfig {
   uint32_t vcpus = 1;
   std::optional<std::string> cpu_template;          // unset: "pvm" on kvm_pvm hosts, else "none"
   std::vector<x86::FeatureOverride> cpu_features;  // applied after the template, in order
+  std::vector<DiskConfig> disks;
+  ConsoleKind console = ConsoleKind::kSerial;  // where kiln's stdin goes; serial output is always shown
+  bool rng = false;
 };
 
 }  // namespace kiln

@@ -196,7 +196,7 @@ void MmioTransport::reset_locked() {
   status_ = 0;
   host_features_sel_ = guest_features_sel_ = queue_sel_ = 0;
   acked_features_ = 0;
-  page_size_ = 0;
+  // GuestPageSize survives: Linux writes it once at probe time, before its first reset.
   for (auto& q : queues_) q = QueueRegs{};
   interrupt_status_.store(0, std::memory_order_release);
   for (auto& n : notify_) n.consume();

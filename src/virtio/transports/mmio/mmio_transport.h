@@ -64,7 +64,7 @@ class MmioTransport final : public BusDevice, public Interrupt {
   uint32_t host_features_sel_ = 0;
   uint32_t guest_features_sel_ = 0;
   uint64_t acked_features_ = 0;
-  uint32_t page_size_ = 0;
+  uint32_t page_size_ = 4096;  // written by the driver before queue setup
   uint32_t queue_sel_ = 0;
   std::vector<QueueRegs> queues_;
   uint32_t status_ = 0;
