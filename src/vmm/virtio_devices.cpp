@@ -1,5 +1,9 @@
 #include "vmm/virtio_devices.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "virtio/console/console.h"
 #include "virtio/rng/rng.h"
 #include "virtio/transports/mmio/mmio_regs.h"
 #include "vmm/irqfd_trigger.h"
@@ -10,15 +14,27 @@ namespace {
 // IOAPIC pins free for virtio: not 0-2 (PIT, cascade), 3-4 (COM2/COM1), 8 (RTC).
 constexpr uint32_t kVirtioGsis[] = {5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
 
+// The host terminal's size for the console's config space (80x25 when stdout is no terminal).
+virtio::WindowSize host_window_size() {
+  winsize ws{};
+  if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+    return virtio::WindowSize{ws.ws_col, ws.ws_row};
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<VirtioDevices> VirtioDevices::create(const VmConfig& config, VmFd& vm, const GuestMemory& mem, Bus& mmio,
                                             Output console_output) {
-  (void)console_output;
   VirtioDevices devices;
   if (!config.disks.empty()) return fail("--disk: virtio-blk is not wired into kiln yet");
-  if (config.console == ConsoleKind::kVirtio) return fail("--console virtio: virtio-console is not wired into kiln yet");
   if (config.rng) KILN_TRY(devices.add(std::make_shared<virtio::Rng>(), vm, mem, mmio));
+  if (config.console == ConsoleKind::kVirtio) {
+    auto console = std::make_shared<virtio::ConsoleDevice>(std::move(console_output), host_window_size());
+    devices.console_input_ = [console](std::span<const uint8_t> in) { return console->enqueue_input(in); };
+    KILN_TRY(devices.add(console, vm, mem, mmio));
+  }
   return devices;
 }
 

@@ -35,9 +35,18 @@ void Rng::process_queue() {
   SplitQueue& q = *active_.queues[0].queue;
   std::vector<uint8_t> bytes;
   bool used = false;
+  unsigned served = 0;
   do {
     q.disable_notification();
     for (;;) {
+      // A guest refilling the queue as fast as we serve it must not keep this thread (and so a
+      // reset waiting for it) busy forever: after a batch, come back through the event loop.
+      if (++served > kBatch) {
+        const uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(active_.queues[0].notify_fd, &one, sizeof(one));
+        if (used && q.needs_interrupt()) active_.interrupt->used_buffer();
+        return;
+      }
       auto next = q.pop();
       if (!next) {
         log("virtio-rng: {}", next.error().message);

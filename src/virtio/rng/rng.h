@@ -16,6 +16,8 @@ class Rng final : public VirtioDevice {
   // Most bytes handed out per request (Linux asks for at most 64 at a time; a bigger buffer just
   // gets this much).
   static constexpr uint32_t kMaxRequestBytes = 64 * 1024;
+  // Chains served per wake-up of the device thread.
+  static constexpr unsigned kBatch = 256;
 
   ~Rng() override { reset(); }
   [[nodiscard]] std::string_view name() const override { return "rng"; }

@@ -1,0 +1,243 @@
+#include "virtio/console/console.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "virtio/queue/chain_io.h"
+
+namespace kiln::virtio {
+namespace {
+
+void drain(int fd) {
+  uint64_t count = 0;
+  [[maybe_unused]] const ssize_t n = ::read(fd, &count, sizeof(count));
+}
+
+}  // namespace
+
+ConsoleDevice::ConsoleDevice(Output output, WindowSize size)
+    : output_(std::move(output)), config_{size.cols, size.rows, 1} {}
+
+uint64_t ConsoleDevice::features() const {
+  return feature(kConsoleFSize) | feature(kFRingIndirectDesc) | feature(kFRingEventIdx);
+}
+
+void ConsoleDevice::read_config(uint64_t offset, std::span<uint8_t> data) {
+  std::lock_guard lock(mu_);
+  read_config_bytes(std::span(reinterpret_cast<const uint8_t*>(&config_), sizeof(config_)), offset, data);
+}
+
+template <typename... Args>
+void ConsoleDevice::report(fmt::format_string<Args...> f, Args&&... args) {
+  if (log_budget_ <= 0) return;
+  if (--log_budget_ == 0) {
+    log("virtio-console: {} (further guest errors not logged)", fmt::format(f, std::forward<Args>(args)...));
+  } else {
+    log("virtio-console: {}", fmt::format(f, std::forward<Args>(args)...));
+  }
+}
+
+Status ConsoleDevice::activate(Activation activation) {
+  if (loop_) return fail("activated twice without a reset");
+  if (activation.mem == nullptr || activation.interrupt == nullptr) {
+    return fail("activation without memory or interrupt");
+  }
+  auto wake = EventFd::create();
+  if (!wake) return tl::unexpected(wake.error());
+  active_ = std::move(activation);
+  // A driver may leave a queue unset (an output-only console, say): the device serves what it has.
+  auto queue = [&](uint16_t i) -> SplitQueue* {
+    return i < active_.queues.size() && active_.queues[i].queue ? &*active_.queues[i].queue : nullptr;
+  };
+  rx_ = queue(kReceiveQueue);
+  tx_ = queue(kTransmitQueue);
+  EventFd* wake_event = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    wake_.emplace(std::move(*wake));
+    wake_event = &*wake_;
+  }
+  std::vector<EventLoop::Source> sources;
+  sources.push_back({wake_event->fd(), [this, wake_event] {
+                       (void)wake_event->consume();
+                       service();
+                     }});
+  for (uint16_t i : {kReceiveQueue, kTransmitQueue}) {
+    if (queue(i) == nullptr || active_.queues[i].notify_fd < 0) continue;
+    sources.push_back({active_.queues[i].notify_fd, [this, fd = active_.queues[i].notify_fd] {
+                         drain(fd);
+                         service();
+                       }});
+  }
+  auto loop = EventLoop::start("kiln-console", std::move(sources));
+  if (!loop) {
+    reset();
+    return tl::unexpected(loop.error());
+  }
+  loop_ = std::move(*loop);
+  {
+    std::lock_guard lock(mu_);
+    interrupt_ = active_.interrupt;
+    size_negotiated_ = (active_.features & feature(kConsoleFSize)) != 0;
+    // Linux reads cols/rows only on a configuration interrupt (it defers one that arrives while
+    // it probes), so the initial size is announced like a change.
+    if (size_negotiated_) interrupt_->config_changed();
+  }
+  // Serve what the driver posted before DRIVER_OK and the input buffered meanwhile.
+  wake_event->signal();
+  return {};
+}
+
+void ConsoleDevice::reset() {
+  stopping_ = true;
+  loop_.reset();  // joins the thread: nothing touches the queues after this
+  stopping_ = false;
+  {
+    std::lock_guard lock(mu_);
+    interrupt_ = nullptr;
+    size_negotiated_ = false;
+    wake_.reset();
+  }
+  rx_ = tx_ = nullptr;
+  active_ = Activation{};
+}
+
+size_t ConsoleDevice::enqueue_input(std::span<const uint8_t> bytes) {
+  const size_t taken = input_.push(bytes);
+  if (taken > 0) {
+    std::lock_guard lock(mu_);
+    if (wake_) wake_->signal();
+  }
+  return taken;
+}
+
+void ConsoleDevice::set_size(uint16_t cols, uint16_t rows) {
+  std::lock_guard lock(mu_);
+  if (config_.cols == cols && config_.rows == rows) return;
+  config_.cols = cols;
+  config_.rows = rows;
+  // Appendix E: "a configuration change interrupt may occur. The updated size can be read from
+  // the configuration fields."
+  if (interrupt_ != nullptr && size_negotiated_) interrupt_->config_changed();
+}
+
+void ConsoleDevice::service() {
+  const bool more_tx = transmit();
+  const bool more_rx = receive();
+  if (more_tx || more_rx) {
+    // Come back through the event loop, which checks for a stop request in between.
+    std::lock_guard lock(mu_);
+    if (wake_) wake_->signal();
+  }
+}
+
+bool ConsoleDevice::transmit() {
+  if (tx_ == nullptr) return false;
+  SplitQueue& q = *tx_;
+  unsigned served = 0;
+  do {
+    q.disable_notification();
+    while (served < kBatchChains) {
+      if (stopping_) return false;
+      auto next = q.pop();
+      if (next && !*next) break;
+      ++served;
+      if (!next) {
+        report("transmitq: {}", next.error().message);  // already returned to the driver, empty
+        continue;
+      }
+      send(q, **next);
+    }
+    if (served >= kBatchChains) return true;  // notifications stay off until the next round
+  } while (q.enable_notification());
+  return false;
+}
+
+void ConsoleDevice::send(SplitQueue& q, const DescriptorChain& chain) {
+  // Appendix E: output is "simply placed in the port's transmitq"; the device writes nothing
+  // back, so writable buffers are ignored and the used length is 0.
+  if (!chain.writable().empty()) report("transmitq: chain {} has device-writable buffers; ignored", chain.head());
+  ChainReader reader(*active_.mem, chain);
+  uint64_t left = chain.readable_bytes();
+  if (left == 0) {
+    push_used(q, chain.head(), 0);
+    interrupt_if_needed(q);
+    return;
+  }
+  while (left > 0 && !stopping_) {  // a reset drops the rest of a huge chain
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(left, kChunkBytes));
+    scratch_.resize(n);
+    if (auto ok = reader.read(scratch_); !ok) {  // cannot happen: pop() checked every segment
+      report("transmitq: chain {}: {}", chain.head(), ok.error().message);
+      push_used(q, chain.head(), 0);
+      interrupt_if_needed(q);
+      return;
+    }
+    left -= n;
+    if (left == 0) {
+      // The data is copied: the buffer goes back before Output runs, so a driver spinning on
+      // the used ring (Linux's hvc put_chars) is not held up by a slow stdout.
+      push_used(q, chain.head(), 0);
+      interrupt_if_needed(q);
+    }
+    if (output_) output_(std::span<const uint8_t>(scratch_.data(), n));
+  }
+}
+
+bool ConsoleDevice::receive() {
+  if (rx_ == nullptr) return false;
+  SplitQueue& q = *rx_;
+  unsigned served = 0;
+  bool more = false;
+  while (input_.size() > 0 && !stopping_) {
+    if (served >= kBatchChains) {
+      more = true;
+      break;
+    }
+    auto next = q.pop();
+    if (!next) {
+      ++served;
+      report("receiveq: {}", next.error().message);  // already returned to the driver, empty
+      continue;
+    }
+    if (!*next) {
+      // Input waits for buffers: ask for a notification, then look once more (2.4.4.1).
+      if (q.enable_notification()) continue;
+      break;
+    }
+    ++served;
+    fill(**next);
+  }
+  interrupt_if_needed(q);
+  return more;
+}
+
+void ConsoleDevice::fill(const DescriptorChain& chain) {
+  SplitQueue& q = *rx_;
+  // Input goes into the device-writable part only; readable buffers are ignored, and the used
+  // length counts exactly the bytes written.
+  if (!chain.readable().empty()) report("receiveq: chain {} has device-readable buffers; ignored", chain.head());
+  const size_t room = static_cast<size_t>(std::min<uint64_t>(chain.writable_bytes(), kChunkBytes));
+  scratch_.resize(room);
+  const size_t n = input_.peek(scratch_);
+  ChainWriter writer(*active_.mem, chain);
+  if (auto ok = writer.write(std::span<const uint8_t>(scratch_.data(), n)); !ok) {  // cannot happen either
+    report("receiveq: chain {}: {}", chain.head(), ok.error().message);
+    push_used(q, chain.head(), 0);
+    return;
+  }
+  input_.consume(n);
+  push_used(q, chain.head(), static_cast<uint32_t>(n));
+}
+
+void ConsoleDevice::push_used(SplitQueue& q, uint16_t head, uint32_t len) {
+  if (auto ok = q.push_used(head, len); !ok) report("used ring: {}", ok.error().message);
+}
+
+void ConsoleDevice::interrupt_if_needed(SplitQueue& q) {
+  if (q.needs_interrupt()) active_.interrupt->used_buffer();
+}
+
+}  // namespace kiln::virtio
