@@ -13,6 +13,9 @@ inline constexpr uint8_t kStatusAcknowledge = 1;
 inline constexpr uint8_t kStatusDriver = 2;
 inline constexpr uint8_t kStatusDriverOk = 4;
 inline constexpr uint8_t kStatusFailed = 128;
+// virtio 1.0 DEVICE_NEEDS_RESET; kiln sets it on a legacy transport too when it cannot use the
+// queues it was given.
+inline constexpr uint8_t kStatusNeedsReset = 64;
 
 // Appendix B reserved feature bits.
 inline constexpr unsigned kFeatureNotifyOnEmpty = 24;

@@ -36,13 +36,12 @@ template <class Transport>
   return o;
 }
 
-// Sets DRIVER_OK; fails if the device then reports FAILED (or kiln's NEEDS_RESET, bit 6, which
-// it sets when it cannot use the queues it was given).
+// Sets DRIVER_OK; fails if the device then reports FAILED or NEEDS_RESET, or did not keep DRIVER_OK.
 template <class Transport>
 [[nodiscard]] Error driver_ok(Transport& t) {
   t.set_status(kStatusAcknowledge | kStatusDriver | kStatusDriverOk);
   const uint8_t s = t.status();
-  if ((s & (kStatusFailed | 0x40)) != 0 || (s & kStatusDriverOk) == 0) return Error::device_failed;
+  if ((s & (kStatusFailed | kStatusNeedsReset)) != 0 || (s & kStatusDriverOk) == 0) return Error::device_failed;
   return Error::none;
 }
 

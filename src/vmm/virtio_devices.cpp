@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "virtio/blk/block_device.h"
 #include "virtio/console/console.h"
 #include "virtio/rng/rng.h"
 #include "virtio/transports/mmio/mmio_regs.h"
@@ -28,7 +29,11 @@ virtio::WindowSize host_window_size() {
 Result<VirtioDevices> VirtioDevices::create(const VmConfig& config, VmFd& vm, const GuestMemory& mem, Bus& mmio,
                                             Output console_output) {
   VirtioDevices devices;
-  if (!config.disks.empty()) return fail("--disk: virtio-blk is not wired into kiln yet");
+  for (const auto& disk : config.disks) {
+    auto blk = virtio::blk::BlockDevice::create({disk.path, disk.readonly, disk.serial, disk.direct});
+    if (!blk) return wrap("--disk", blk.error());
+    KILN_TRY(devices.add(std::move(*blk), vm, mem, mmio));
+  }
   if (config.rng) KILN_TRY(devices.add(std::make_shared<virtio::Rng>(), vm, mem, mmio));
   if (config.console == ConsoleKind::kVirtio) {
     auto console = std::make_shared<virtio::ConsoleDevice>(std::move(console_output), host_window_size());

@@ -1,5 +1,6 @@
 // Command lines that boot kiln-probe: under kiln (kvm_test_env.h's kiln_run) or under QEMU
-// microvm, so that the same probe and harness check two VMMs.
+// microvm, so that the same probe and harness check two VMMs; and the virtio devices of a run,
+// described once and spelled for each VMM.
 #pragma once
 
 #include <string>
@@ -17,5 +18,38 @@ namespace kiln::test {
 [[nodiscard]] std::vector<std::string> qemu_probe_argv(const std::string& qemu, const std::string& accel,
                                                        const std::string& probe, const std::string& cmdline,
                                                        const std::vector<std::string>& extra = {});
+
+struct ProbeDisk {
+  std::string path;
+  bool readonly = false;
+  std::string serial;  // empty: none
+};
+
+// Virtio devices of one run, in kiln's order (disks, then rng, then console), which both VMMs
+// get in that order.
+struct ProbeDevices {
+  std::vector<ProbeDisk> disks;
+  bool rng = false;
+  bool console = false;  // virtio console, port 0
+};
+
+// kiln run flags: --disk PATH[,readonly][,serial=ID] per disk, --rng, --console virtio. kiln
+// appends the virtio_mmio.device= entries to the command line itself.
+[[nodiscard]] std::vector<std::string> kiln_device_args(const ProbeDevices& devices);
+
+// Like qemu_probe_argv, with the devices on virtio-mmio (legacy, QEMU's default for
+// virtio-mmio) and microvm's ACPI off, so that QEMU appends a virtio_mmio.device= entry for each
+// one to the command line (with ACPI on it does not, and a PVH guest would not find them). The
+// console shares stdout with COM1 through a mux chardev.
+[[nodiscard]] std::vector<std::string> qemu_probe_argv(const std::string& qemu, const std::string& accel,
+                                                       const std::string& probe, const std::string& cmdline,
+                                                       const ProbeDevices& devices);
+
+// QEMU's PC machine (i440FX, SeaBIOS assigns the BARs, its own i8042) with the disks and the rng
+// as legacy virtio-PCI functions (disable-modern=on: I/O BAR 0 only) on bus 0, in order from
+// slot 2. No console. For probe=virtio-pci (kiln has no PCI bus).
+[[nodiscard]] std::vector<std::string> qemu_pc_probe_argv(const std::string& qemu, const std::string& accel,
+                                                          const std::string& probe, const std::string& cmdline,
+                                                          const ProbeDevices& devices);
 
 }  // namespace kiln::test

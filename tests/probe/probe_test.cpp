@@ -4,7 +4,10 @@
 // check lines, and exactly the expected failures.
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "kvm_test_env.h"
+#include "probe_case.h"
 #include "probe_command.h"
 #include "probe_output.h"
 
@@ -13,17 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct ProbeCase {
-  const char* name;
-  const char* cmdline;
-  std::vector<std::string> expected_failures;
-  void (*extra)(const ProbeOutput&) = nullptr;  // scenario-specific checks of the lines
-  friend void PrintTo(const ProbeCase& c, std::ostream* os) { *os << '"' << c.cmdline << '"'; }
-};
-
-void expect_ok(const ProbeOutput& out, const std::vector<std::string>& checks) {
-  for (const auto& c : checks) EXPECT_NE(out.find("ok", c), nullptr) << "no 'PROBE ok " << c << "'";
-}
 
 void check_exits(const ProbeOutput& out) {
   ASSERT_NE(out.find("result", "tsc"), nullptr);
@@ -90,7 +82,7 @@ void check_virtio_mmio_list(const ProbeOutput& out) {
   EXPECT_EQ(r->fields.at("devices"), "2");
 }
 
-const ProbeCase kCases[] = {
+const ProbeCase kBaseCases[] = {
     {"exits", "probe=exits count=10000", {}, check_exits},
     {"serial", "probe=serial", {}, check_serial},
     {"pci_scan", "probe=pci-scan", {}, check_pci_scan},
@@ -105,9 +97,34 @@ const ProbeCase kCases[] = {
     {"unknown_scenario", "probe=no-such-scenario", {"probe"}},
 };
 
+// The cases above, then the virtio ones (probe_virtio_cases.cpp).
+std::vector<ProbeCase> all_cases() {
+  std::vector<ProbeCase> cases(std::begin(kBaseCases), std::end(kBaseCases));
+  const auto more = virtio_probe_cases();
+  cases.insert(cases.end(), more.begin(), more.end());
+  return cases;
+}
+
 std::string case_name(const ::testing::TestParamInfo<ProbeCase>& info) { return info.param.name; }
 
-void run_case(const std::vector<std::string>& argv, const ProbeCase& c, std::chrono::milliseconds limit) {
+// The devices of a case with their disk image (removed with the object).
+struct CaseDevices {
+  std::unique_ptr<TempFile> disk;
+  ProbeDevices devices;
+
+  explicit CaseDevices(const DeviceSpec& spec) {
+    if (spec.disk_sectors != 0) {
+      disk = std::make_unique<TempFile>(std::vector<uint8_t>(size_t{spec.disk_sectors} * 512, 0));
+      devices.disks.push_back(ProbeDisk{disk->path(), spec.readonly, spec.serial});
+    }
+    devices.rng = spec.rng;
+    devices.console = spec.console;
+  }
+  [[nodiscard]] std::string disk_path() const { return disk ? disk->path() : ""; }
+};
+
+void run_case(const std::vector<std::string>& argv, const ProbeCase& c, std::chrono::milliseconds limit,
+              const std::string& disk) {
   const ChildResult r = run_child(argv, limit);
   const ProbeOutput out = parse_probe_output(r.out);
   const auto problems = probe_run_problems(out, {r.exit_status, r.timed_out}, c.expected_failures);
@@ -118,6 +135,7 @@ void run_case(const std::vector<std::string>& argv, const ProbeCase& c, std::chr
     ADD_FAILURE() << "command: " << cmd << "\n--- stdout ---\n" << r.out << "--- stderr ---\n" << r.err;
   }
   if (c.extra != nullptr) c.extra(out);
+  if (c.after != nullptr) c.after(r.out, disk);
 }
 
 class KilnProbe : public ::testing::TestWithParam<ProbeCase> {};
@@ -125,8 +143,11 @@ class QemuProbe : public ::testing::TestWithParam<ProbeCase> {};
 
 TEST_P(KilnProbe, Run) {
   KILN_REQUIRE_KVM();
-  run_case(kiln_run({"--kernel", KILN_GUEST_PROBE, "--cmdline", GetParam().cmdline, "--memory", "128M"}), GetParam(),
-           scaled(30s));
+  const CaseDevices d(GetParam().devices);
+  std::vector<std::string> args{"--kernel", KILN_GUEST_PROBE, "--cmdline", GetParam().cmdline, "--memory", "128M"};
+  const auto device_args = kiln_device_args(d.devices);
+  args.insert(args.end(), device_args.begin(), device_args.end());
+  run_case(kiln_run(args), GetParam(), scaled(30s), d.disk_path());
 }
 
 TEST_P(QemuProbe, Run) {
@@ -136,11 +157,27 @@ TEST_P(QemuProbe, Run) {
                          "boot the probe under QEMU microvm with TCG ***\n\n");
     GTEST_SKIP() << "qemu-system-x86_64 not found";
   }
-  run_case(qemu_probe_argv(qemu, "tcg", KILN_GUEST_PROBE, GetParam().cmdline), GetParam(), scaled(60s));
+  const CaseDevices d(GetParam().devices);
+  const bool any = !d.devices.disks.empty() || d.devices.rng || d.devices.console;
+  run_case(any ? qemu_probe_argv(qemu, "tcg", KILN_GUEST_PROBE, GetParam().cmdline, d.devices)
+               : qemu_probe_argv(qemu, "tcg", KILN_GUEST_PROBE, GetParam().cmdline),
+           GetParam(), scaled(60s), d.disk_path());
 }
 
-INSTANTIATE_TEST_SUITE_P(Kiln, KilnProbe, ::testing::ValuesIn(kCases), case_name);
-INSTANTIATE_TEST_SUITE_P(Qemu, QemuProbe, ::testing::ValuesIn(kCases), case_name);
+// Legacy virtio-PCI under QEMU's PC machine only (kiln has no PCI bus yet).
+class QemuPcProbe : public ::testing::TestWithParam<ProbeCase> {};
+
+TEST_P(QemuPcProbe, Run) {
+  const std::string qemu = find_qemu(KILN_QEMU_SYSTEM);
+  if (qemu.empty()) GTEST_SKIP() << "qemu-system-x86_64 not found";
+  const CaseDevices d(GetParam().devices);
+  run_case(qemu_pc_probe_argv(qemu, "tcg", KILN_GUEST_PROBE, GetParam().cmdline, d.devices), GetParam(), scaled(60s),
+           d.disk_path());
+}
+
+INSTANTIATE_TEST_SUITE_P(Kiln, KilnProbe, ::testing::ValuesIn(all_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Qemu, QemuProbe, ::testing::ValuesIn(all_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Qemu, QemuPcProbe, ::testing::ValuesIn(qemu_pc_probe_cases()), case_name);
 
 }  // namespace
 }  // namespace kiln::test

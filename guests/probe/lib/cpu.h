@@ -66,6 +66,20 @@ inline void mmio_write32(uint64_t address, uint32_t value) {
   return value;
 }
 
+inline void mmio_write8(uint64_t address, uint8_t value) {
+  asm volatile("movb %0, (%1)" : : "q"(value), "r"(address) : "memory");
+}
+
+[[nodiscard]] inline uint16_t mmio_read16(uint64_t address) {
+  uint16_t value;
+  asm volatile("movw (%1), %0" : "=r"(value) : "r"(address) : "memory");
+  return value;
+}
+
+inline void mmio_write16(uint64_t address, uint16_t value) {
+  asm volatile("movw %0, (%1)" : : "r"(value), "r"(address) : "memory");
+}
+
 // a * b / c without overflow as long as b * c < 2^64 (true for the probe's unit conversions:
 // b <= 10^9 and c a frequency below ~1.8 * 10^10 Hz). c must not be 0.
 [[nodiscard]] inline uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c) {

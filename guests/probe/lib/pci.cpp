@@ -14,4 +14,9 @@ uint32_t pci_config_read32(uint32_t bus, uint32_t device, uint32_t function, uin
   return guest::inl(kPciConfigData);
 }
 
+void pci_config_write32(uint32_t bus, uint32_t device, uint32_t function, uint32_t reg, uint32_t value) {
+  guest::outl(kPciConfigAddress, pci_config_address(bus, device, function, reg));
+  guest::outl(kPciConfigData, value);
+}
+
 }  // namespace kiln::probe

@@ -11,6 +11,7 @@ inline constexpr uint16_t kPciConfigData = 0xcfc;
 
 [[nodiscard]] uint32_t pci_config_address(uint32_t bus, uint32_t device, uint32_t function, uint32_t reg);
 [[nodiscard]] uint32_t pci_config_read32(uint32_t bus, uint32_t device, uint32_t function, uint32_t reg);
+void pci_config_write32(uint32_t bus, uint32_t device, uint32_t function, uint32_t reg, uint32_t value);
 
 struct PciFunction {
   uint8_t device;

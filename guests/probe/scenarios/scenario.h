@@ -37,5 +37,11 @@ void run_exits(const Context& ctx);     // exits.cpp
 void run_serial(const Context& ctx);    // serial.cpp
 void run_pci_scan(const Context& ctx);  // pci_scan.cpp
 void run_selftest(const Context& ctx);  // selftest.cpp
+void run_mmio_regs(const Context& ctx); // mmio_regs.cpp
+void run_blk(const Context& ctx);       // blk.cpp (blk_bench.cpp)
+void run_rng(const Context& ctx);       // rng.cpp
+void run_console(const Context& ctx);   // console.cpp
+void run_hostile(const Context& ctx);   // hostile.cpp
+void run_virtio_pci(const Context& ctx);  // virtio_pci.cpp
 
 }  // namespace kiln::probe

@@ -1,5 +1,4 @@
-// The scenario table and parameter access. New scenarios (mmio-regs, pci-regs, devices) get a
-// file of their own and a row here.
+// The scenario table and parameter access. New scenarios get a file of their own and a row here.
 #include "probe/lib/report.h"
 #include "probe/scenarios/scenario.h"
 
@@ -11,6 +10,12 @@ constexpr Scenario kScenarios[] = {
     {"serial", run_serial},
     {"pci-scan", run_pci_scan},
     {"selftest", run_selftest},
+    {"mmio-regs", run_mmio_regs},
+    {"blk", run_blk},
+    {"rng", run_rng},
+    {"console", run_console},
+    {"hostile", run_hostile},
+    {"virtio-pci", run_virtio_pci},
 };
 
 }  // namespace

@@ -1,0 +1,26 @@
+// Fuzz entry points, shared by the libFuzzer binaries (KILN_FUZZ=ON, clang) and the corpus replay
+// in the unit tests (tests/unit/virtio_blk_fuzz_replay_test.cpp), which runs them on every build.
+// Each takes arbitrary bytes, must never crash, leak or touch memory outside what it set up, and
+// aborts when an invariant of the code under test is broken.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace kiln::fuzz {
+
+// walk_chain over fuzzed guest memory, then ChainReader/ChainWriter over the chain it returns.
+// Input: [0] bits 0-3 log2 queue size, bit 4 indirect allowed; [1..2] head (LE); the rest is
+// guest RAM from address 0 (the descriptor table is at 0).
+int chain_walker(const uint8_t* data, size_t size);
+
+// A virtio-blk request queue over fuzzed guest memory and a 64 KiB image (synchronous engine).
+// Input: [0] bit 0 read-only disk, bit 1 EVENT_IDX, bit 2 INDIRECT_DESC, bit 3 FLUSH negotiated,
+// bits 4-6 slots - 1; [1] log2 queue size (mod 9); the rest is guest RAM from address 0, where the
+// legacy layout puts the descriptor table (PFN 0) with the available ring right after it.
+int blk_request(const uint8_t* data, size_t size);
+
+// Stops the process when an invariant does not hold (a finding).
+void check(bool ok, const char* what);
+
+}  // namespace kiln::fuzz

@@ -1,0 +1,44 @@
+// One probe run as the harness describes it (probe_test.cpp): the command line, the checks that
+// must fail, checks of the lines and of the raw run, and the virtio devices to attach.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "probe_output.h"
+
+namespace kiln::test {
+
+// The virtio devices a case asks for; disk images are made per run (zeroed, disk_sectors long).
+struct DeviceSpec {
+  uint32_t disk_sectors = 0;  // 0: no disk
+  bool readonly = false;
+  const char* serial = "";
+  bool rng = false;
+  bool console = false;
+};
+
+struct ProbeCase {
+  const char* name;
+  const char* cmdline;
+  std::vector<std::string> expected_failures;
+  void (*extra)(const ProbeOutput&) = nullptr;  // scenario-specific checks of the lines
+  DeviceSpec devices{};
+  // Checks of the raw run: stdout, and the disk image afterwards ("" without a disk).
+  void (*after)(const std::string& out, const std::string& disk) = nullptr;
+  friend void PrintTo(const ProbeCase& c, std::ostream* os) { *os << '"' << c.cmdline << '"'; }
+};
+
+inline constexpr uint32_t kDiskSectors = 8192;  // 4 MiB
+
+// Fails the test for every check in `checks` without a "PROBE ok" line.
+void expect_ok(const ProbeOutput& out, const std::vector<std::string>& checks);
+
+// The virtio scenarios (probe_virtio_cases.cpp): for kiln and QEMU microvm alike.
+[[nodiscard]] std::vector<ProbeCase> virtio_probe_cases();
+// Legacy virtio-PCI, for QEMU's PC machine only.
+[[nodiscard]] std::vector<ProbeCase> qemu_pc_probe_cases();
+
+}  // namespace kiln::test
