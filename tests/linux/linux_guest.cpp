@@ -1,6 +1,8 @@
 #include "linux_guest.h"
 
 #include <cstdlib>
+#include <memory>
+#include <sstream>
 
 #include "kvm_test_env.h"
 
@@ -33,15 +35,43 @@ std::string base64(const std::string& text) {
   return out;
 }
 
-AgentRun run_in_guest(const GuestKit& kit, const std::string& command, int cpus, const std::string& memory,
-                      const std::string& extra_cmdline) {
+std::vector<std::string> kiln_guest_argv(const GuestKit& kit, const std::string& initrd, const std::string& cmdline,
+                                         const GuestOptions& options) {
+  std::vector<std::string> args{"--kernel", kit.kernel,  "--initrd", initrd, "--cpus", std::to_string(options.cpus),
+                                "--memory", options.memory, "--cmdline", cmdline};
+  args.insert(args.end(), options.kiln_args.begin(), options.kiln_args.end());
+  return kiln_run(args);
+}
+
+bool write_extended_initrd(const GuestKit& kit, const std::vector<ArchiveFile>& files, const std::string& path) {
+  std::string bytes = read_file(kit.initrd);
+  if (bytes.empty()) return false;
+  // A following archive must start 4-byte aligned; Linux skips the zeros in between.
+  while (bytes.size() % 4 != 0) bytes += '\0';
+  return write_file(path, bytes + newc_archive(files));
+}
+
+AgentRun run_in_guest(const GuestKit& kit, const std::string& command, const GuestOptions& options) {
   using namespace std::chrono_literals;
-  std::string cmdline = "console=ttyS0 reboot=k panic=-1 kiln.cmd=" + base64(command);
-  if (!extra_cmdline.empty()) cmdline += " " + extra_cmdline;
+  std::string cmdline = options.console + " reboot=k panic=-1 kiln.cmd=" + base64(command);
+  if (!options.extra_cmdline.empty()) cmdline += " " + options.extra_cmdline;
   AgentRun run;
-  run.vmm = run_child(kiln_run({"--kernel", kit.kernel, "--initrd", kit.initrd, "--cpus", std::to_string(cpus),
-                                "--memory", memory, "--cmdline", cmdline}),
-                      scaled(600s));
+  if (cmdline.size() > kMaxTestCmdline) {
+    ADD_FAILURE() << "kernel command line of " << cmdline.size() << " bytes (max " << kMaxTestCmdline
+                  << "): put the script in GuestOptions::files";
+    return run;
+  }
+  std::string initrd = kit.initrd;
+  std::unique_ptr<TempDir> scratch;
+  if (!options.files.empty()) {
+    scratch = std::make_unique<TempDir>();
+    initrd = scratch->file("initramfs.cpio");
+    if (!write_extended_initrd(kit, options.files, initrd)) {
+      ADD_FAILURE() << "cannot write " << initrd;
+      return run;
+    }
+  }
+  run.vmm = run_child(kiln_guest_argv(kit, initrd, cmdline, options), scaled(600s));
   const std::string& out = run.vmm.out;
   run.ready = out.find("KILN-GUEST-READY") != std::string::npos;
   const auto begin = out.find("KILN-CMD-BEGIN");
@@ -52,6 +82,28 @@ AgentRun run_in_guest(const GuestKit& kit, const std::string& command, int cpus,
     run.status = std::atoi(out.c_str() + end + 13);
   }
   return run;
+}
+
+AgentRun run_in_guest(const GuestKit& kit, const std::string& command, int cpus, const std::string& memory,
+                      const std::string& extra_cmdline) {
+  GuestOptions options;
+  options.cpus = cpus;
+  options.memory = memory;
+  options.extra_cmdline = extra_cmdline;
+  return run_in_guest(kit, command, options);
+}
+
+std::map<std::string, std::string> guest_values(const std::string& output) {
+  std::map<std::string, std::string> values;
+  std::istringstream lines(output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    while (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto eq = line.find('=');
+    if (line.empty() || line[0] != '@' || eq == std::string::npos) continue;
+    values[line.substr(1, eq - 1)] = line.substr(eq + 1);
+  }
+  return values;
 }
 
 }  // namespace kiln::test

@@ -1,9 +1,12 @@
 // Boots the kiln guest kernel + initramfs (guest/ kit) under kiln and talks to its /init agent.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "child_process.h"
+#include "host_files.h"
 
 namespace kiln::test {
 
@@ -22,9 +25,33 @@ struct AgentRun {
   int status = -1;             // the command's exit status
 };
 
+struct GuestOptions {
+  int cpus = 1;
+  std::string memory = "256M";
+  std::string console = "console=ttyS0";  // the first words of the command line
+  std::vector<std::string> kiln_args;     // more `kiln run` flags: --disk, --rng, --console ...
+  std::string extra_cmdline;              // appended to the command line
+  std::vector<ArchiveFile> files;         // added to the initramfs (a newc archive appended to a copy)
+};
+
+// The kernel command line is at most 2047 bytes on x86 (COMMAND_LINE_SIZE); kiln appends its
+// virtio_mmio.device= entries (~36 bytes each) to ours. Longer scripts go in GuestOptions::files.
+inline constexpr size_t kMaxTestCmdline = 1700;
+
 // Runs `command` through the agent (kiln.cmd=<base64>).
+AgentRun run_in_guest(const GuestKit& kit, const std::string& command, const GuestOptions& options);
 AgentRun run_in_guest(const GuestKit& kit, const std::string& command, int cpus, const std::string& memory,
                       const std::string& extra_cmdline = "");
+
+// The argv of `kiln run` for `options` with `cmdline` (console + the rest) and `initrd`.
+std::vector<std::string> kiln_guest_argv(const GuestKit& kit, const std::string& initrd, const std::string& cmdline,
+                                         const GuestOptions& options);
+
+// Copies the kit's initramfs to `path` with `files` appended as a second newc archive.
+bool write_extended_initrd(const GuestKit& kit, const std::vector<ArchiveFile>& files, const std::string& path);
+
+// "@key=value" lines of a command's output (the convention of the guest scripts), '\r' dropped.
+std::map<std::string, std::string> guest_values(const std::string& output);
 
 std::string base64(const std::string& text);
 

@@ -1,0 +1,143 @@
+#include "interactive_child.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace kiln::test {
+namespace {
+
+int status_code(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
+InteractiveChild::InteractiveChild(std::vector<std::string> argv) {
+  // A write after the child exits must fail with EPIPE, not kill the test.
+  ::signal(SIGPIPE, SIG_IGN);
+  int in_pipe[2];
+  int out_pipe[2];
+  int err_pipe[2];
+  if (::pipe2(in_pipe, O_CLOEXEC) < 0 || ::pipe2(out_pipe, O_CLOEXEC) < 0 || ::pipe2(err_pipe, O_CLOEXEC) < 0) {
+    throw std::runtime_error("pipe2");
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in_pipe[0], STDIN_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  start_ = std::chrono::steady_clock::now();
+  const int rc = ::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(in_pipe[0]);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  in_fd_ = in_pipe[1];
+  out_fd_ = out_pipe[0];
+  err_fd_ = err_pipe[0];
+  if (rc != 0) {
+    pid_ = -1;
+    reaped_ = true;
+    result_.err = "posix_spawn failed for " + argv[0];
+  }
+}
+
+InteractiveChild::~InteractiveChild() {
+  if (!reaped_ && pid_ > 0) {
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  for (const int fd : {in_fd_, out_fd_, err_fd_}) {
+    if (fd >= 0) ::close(fd);
+  }
+}
+
+bool InteractiveChild::pump(std::chrono::milliseconds timeout) {
+  if (out_fd_ < 0 && err_fd_ < 0) return false;
+  pollfd fds[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
+  if (::poll(fds, 2, static_cast<int>(timeout.count())) <= 0) return true;
+  char buf[4096];
+  for (int i = 0; i < 2; ++i) {
+    if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+    const ssize_t got = ::read(fds[i].fd, buf, sizeof(buf));
+    if (got > 0) {
+      (i == 0 ? result_.out : result_.err).append(buf, static_cast<size_t>(got));
+    } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+      ::close(fds[i].fd);
+      (i == 0 ? out_fd_ : err_fd_) = -1;
+    }
+  }
+  return true;
+}
+
+bool InteractiveChild::wait_for_output(const std::string& needle, std::chrono::milliseconds timeout, size_t from) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  using std::chrono::milliseconds;
+  const auto seen = [&] { return result_.out.find(needle, from) != std::string::npos; };
+  while (!seen()) {
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    if (!pump(std::min(left, milliseconds(50)))) return seen();
+  }
+  return true;
+}
+
+bool InteractiveChild::send(const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    if (in_fd_ < 0) return false;
+    const ssize_t n = ::write(in_fd_, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void InteractiveChild::close_stdin() {
+  if (in_fd_ >= 0) ::close(in_fd_);
+  in_fd_ = -1;
+}
+
+ChildResult InteractiveChild::wait(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!reaped_) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      reaped_ = true;
+      result_.exit_status = status_code(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      result_.timed_out = true;
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      reaped_ = true;
+      result_.exit_status = status_code(status);
+      break;
+    }
+    if (!pump(std::chrono::milliseconds(10))) ::usleep(5000);
+  }
+  result_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_);
+  // Drain what the child left in the pipes (bounded, in case a grandchild holds them open).
+  for (int i = 0; i < 100 && (out_fd_ >= 0 || err_fd_ >= 0); ++i) pump(std::chrono::milliseconds(10));
+  return result_;
+}
+
+}  // namespace kiln::test
