@@ -6,7 +6,6 @@
 
 #include <cstdio>
 
-#include "interactive_child.h"
 #include "kvm_test_env.h"
 #include "linux_guest.h"
 
@@ -194,7 +193,8 @@ TEST(LinuxVirtio, Hvc0CarriesTheConsoleAndAnInteractiveShell) {
   options.cpus = kGuestCpus;
   options.kiln_args = {"--console", "virtio"};
   // hvc0 is the only console: the kernel log, the agent and the shell all go through virtio-console.
-  InteractiveChild vmm(kiln_guest_argv(kit, kit.initrd, "console=hvc0 reboot=k panic=-1 kiln.shell=1", options));
+  ChildProcess vmm(kiln_guest_argv(kit, kit.initrd, "console=hvc0 reboot=k panic=-1 kiln.shell=1", options),
+                   ChildStdin::kPipe);
   ASSERT_TRUE(vmm.wait_for_output("KILN-CMD-BEGIN", scaled(600s))) << vmm.out();
   const size_t begin = vmm.out().find("KILN-CMD-BEGIN");
   (void)vmm.wait_for_output("# ", scaled(60s), begin);  // ash's prompt; input typed earlier waits in the tty

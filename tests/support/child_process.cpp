@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -23,13 +24,21 @@ int status_code(int status) {
 
 }  // namespace
 
-ChildProcess::ChildProcess(std::vector<std::string> argv) {
+ChildProcess::ChildProcess(std::vector<std::string> argv, ChildStdin stdin_mode) {
+  int in_pipe[2] = {-1, -1};
   int out_pipe[2];
   int err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) < 0 || ::pipe2(err_pipe, O_CLOEXEC) < 0) throw std::runtime_error("pipe2");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (stdin_mode == ChildStdin::kPipe) {
+    // A write after the child exits must fail with EPIPE, not kill the test.
+    ::signal(SIGPIPE, SIG_IGN);
+    if (::pipe2(in_pipe, O_CLOEXEC) < 0) throw std::runtime_error("pipe2");
+    posix_spawn_file_actions_adddup2(&actions, in_pipe[0], STDIN_FILENO);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  }
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
   std::vector<char*> args;
@@ -38,8 +47,10 @@ ChildProcess::ChildProcess(std::vector<std::string> argv) {
   start_ = std::chrono::steady_clock::now();
   const int rc = ::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
+  if (in_pipe[0] >= 0) ::close(in_pipe[0]);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
+  in_fd_ = in_pipe[1];
   out_fd_ = out_pipe[0];
   err_fd_ = err_pipe[0];
   if (rc != 0) {
@@ -55,8 +66,9 @@ ChildProcess::~ChildProcess() {
     int status = 0;
     ::waitpid(pid_, &status, 0);
   }
-  if (out_fd_ >= 0) ::close(out_fd_);
-  if (err_fd_ >= 0) ::close(err_fd_);
+  for (const int fd : {in_fd_, out_fd_, err_fd_}) {
+    if (fd >= 0) ::close(fd);
+  }
 }
 
 bool ChildProcess::pump(std::chrono::milliseconds timeout) {
@@ -78,14 +90,32 @@ bool ChildProcess::pump(std::chrono::milliseconds timeout) {
   return true;
 }
 
-bool ChildProcess::wait_for_output(const std::string& needle, std::chrono::milliseconds timeout) {
+bool ChildProcess::wait_for_output(const std::string& needle, std::chrono::milliseconds timeout, size_t from) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (result_.out.find(needle) == std::string::npos) {
+  const auto seen = [&] { return result_.out.find(needle, from) != std::string::npos; };
+  while (!seen()) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
-    if (!pump(std::min(left, std::chrono::milliseconds(50)))) return result_.out.find(needle) != std::string::npos;
+    if (!pump(std::min(left, std::chrono::milliseconds(50)))) return seen();
   }
   return true;
+}
+
+bool ChildProcess::send(const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    if (in_fd_ < 0) return false;
+    const ssize_t n = ::write(in_fd_, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void ChildProcess::close_stdin() {
+  if (in_fd_ >= 0) ::close(in_fd_);
+  in_fd_ = -1;
 }
 
 void ChildProcess::send_signal(int signo) {

@@ -1,5 +1,6 @@
-// Runs a child process for tests: argv, stdin from /dev/null, stdout/stderr captured, a deadline,
-// and a kill by PID (only of the child it started) when the deadline passes.
+// Runs a child process for tests: argv, stdin from /dev/null or a pipe the test writes to (e.g.
+// kiln's console input), stdout/stderr captured, a deadline, and a kill by PID (only of the child
+// it started) when the deadline passes.
 #pragma once
 
 #include <sys/types.h>
@@ -18,15 +19,21 @@ struct ChildResult {
   std::chrono::milliseconds elapsed{0};
 };
 
+enum class ChildStdin { kNull, kPipe };
+
 class ChildProcess {
  public:
-  explicit ChildProcess(std::vector<std::string> argv);
+  explicit ChildProcess(std::vector<std::string> argv, ChildStdin stdin_mode = ChildStdin::kNull);
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
   ~ChildProcess();  // kills (SIGKILL) and reaps the child if it still runs
 
-  // Reads output until the child writes `needle` to stdout or the deadline passes; true if seen.
-  bool wait_for_output(const std::string& needle, std::chrono::milliseconds timeout);
+  // Reads output until stdout holds `needle` at or after offset `from`, or the deadline passes;
+  // true if seen.
+  bool wait_for_output(const std::string& needle, std::chrono::milliseconds timeout, size_t from = 0);
+  // ChildStdin::kPipe only: writes all of `text` to the child's stdin; false if it is closed.
+  bool send(const std::string& text);
+  void close_stdin();
   void send_signal(int signo);
   // Waits for exit; on time-out kills the child with SIGKILL and sets timed_out.
   ChildResult wait(std::chrono::milliseconds timeout);
@@ -38,6 +45,7 @@ class ChildProcess {
   bool pump(std::chrono::milliseconds timeout);
 
   pid_t pid_ = -1;
+  int in_fd_ = -1;
   int out_fd_ = -1;
   int err_fd_ = -1;
   bool reaped_ = false;

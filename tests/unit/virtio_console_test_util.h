@@ -1,5 +1,5 @@
-// Test doubles for the virtio-console unit tests: guest RAM, a driver-side split queue that
-// hand-builds descriptor chains in it, a recording Interrupt, a recording Output, and a harness
+// Test doubles for the virtio-console unit tests: guest RAM and a driver-side queue (shared with
+// the blk tests, virtio_test_queue.h), a recording Output, and a harness
 // that activates a ConsoleDevice the way the transport does.
 #pragma once
 
@@ -18,6 +18,7 @@
 #include "virtio/console/console.h"
 #include "virtio/queue/split_queue.h"
 #include "virtio/spec.h"
+#include "virtio_test_queue.h"
 
 namespace kiln::virtio::test {
 
@@ -33,81 +34,7 @@ inline bool eventually(const std::function<bool()>& pred) {
   return true;
 }
 
-inline GuestMemory make_ram() {
-  const std::array ranges{MemoryRange{GuestAddress(0), kRamSize}};
-  auto mem = GuestMemory::create(ranges);
-  EXPECT_TRUE(mem.has_value());
-  return std::move(*mem);
-}
-
-struct Buf {
-  uint64_t addr;
-  uint32_t len;
-  bool device_writes = false;
-};
-
-// The driver's side of one queue (legacy layout at `base`, 4 KiB alignment).
-class DriverQueue {
- public:
-  DriverQueue(const GuestMemory& mem, uint64_t base, uint16_t size) : mem_(&mem) {
-    auto layout = legacy_layout(size, base / 4096, 4096, 4096);
-    EXPECT_TRUE(layout.has_value());
-    layout_ = *layout;
-  }
-  [[nodiscard]] const QueueLayout& layout() const { return layout_; }
-
-  // Writes the chain into free descriptors and makes it available; returns its head.
-  uint16_t add(const std::vector<Buf>& bufs) {
-    const uint16_t head = next_desc_;
-    for (size_t i = 0; i < bufs.size(); ++i) {
-      const uint16_t index = next_desc_;
-      next_desc_ = static_cast<uint16_t>((next_desc_ + 1) % layout_.size);
-      const bool last = i + 1 == bufs.size();
-      set_desc(index, {bufs[i].addr, bufs[i].len,
-                       static_cast<uint16_t>((bufs[i].device_writes ? kDescFWrite : 0) | (last ? 0 : kDescFNext)),
-                       last ? uint16_t{0} : next_desc_});
-    }
-    publish(head);
-    return head;
-  }
-  void set_desc(uint16_t index, const Descriptor& d) {
-    EXPECT_TRUE(mem_->write_obj(layout_.desc.unchecked_add(uint64_t{index} * sizeof(Descriptor)), d));
-  }
-  // Puts `head` in the next available slot and bumps the index.
-  void publish(uint16_t head) {
-    const uint64_t slot = avail_idx_ % layout_.size;
-    EXPECT_TRUE(mem_->write_obj(layout_.avail.unchecked_add(4 + 2 * slot), head));
-    ++avail_idx_;
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    EXPECT_TRUE(mem_->write_obj(layout_.avail.unchecked_add(2), avail_idx_));
-  }
-  void set_avail_flags(uint16_t flags) { EXPECT_TRUE(mem_->write_obj(layout_.avail, flags)); }
-  [[nodiscard]] uint16_t avail_idx() const { return avail_idx_; }
-  [[nodiscard]] uint16_t used_idx() const {
-    auto host = mem_->slice(layout_.used.unchecked_add(2), 2);
-    return __atomic_load_n(reinterpret_cast<const uint16_t*>(host->data()), __ATOMIC_ACQUIRE);
-  }
-  [[nodiscard]] UsedElement used(uint16_t i) const {
-    const uint64_t slot = i % layout_.size;
-    auto e = mem_->read_obj<UsedElement>(layout_.used.unchecked_add(4 + sizeof(UsedElement) * slot));
-    return e.value_or(UsedElement{0xffff, 0xffff});
-  }
-  [[nodiscard]] bool in_flight_below(uint16_t n) const { return static_cast<uint16_t>(avail_idx_ - used_idx()) < n; }
-
- private:
-  const GuestMemory* mem_;
-  QueueLayout layout_;
-  uint16_t next_desc_ = 0;
-  uint16_t avail_idx_ = 0;
-};
-
-class RecordingInterrupt final : public Interrupt {
- public:
-  void used_buffer() override { ++used; }
-  void config_changed() override { ++config; }
-  std::atomic<int> used{0};
-  std::atomic<int> config{0};
-};
+inline GuestMemory make_ram() { return make_guest_ram(kRamSize); }
 
 class RecordingOutput {
  public:
