@@ -39,12 +39,7 @@ inline uint8_t pattern(uint64_t i) { return static_cast<uint8_t>(i * 7 + (i >> 9
 
 // Polls `pred` until it holds or 20 seconds pass (the device works on its own thread).
 inline bool eventually(const std::function<bool()>& pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  return true;
+  return virtio::test::eventually_within(pred, std::chrono::seconds(20));
 }
 
 // A temporary image of `size` bytes filled with pattern(), removed at the end of the test.

@@ -26,12 +26,7 @@ inline constexpr uint64_t kRamSize = 4 * MiB;
 
 // Polls `pred` until it holds or five seconds pass (the device works on its own thread).
 inline bool eventually(const std::function<bool()>& pred) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
-  }
-  return true;
+  return eventually_within(pred, std::chrono::seconds(5));
 }
 
 inline GuestMemory make_ram() { return make_guest_ram(kRamSize); }

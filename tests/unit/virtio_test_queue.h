@@ -7,7 +7,10 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "memory/guest_memory.h"
@@ -16,6 +19,16 @@
 #include "virtio/spec.h"
 
 namespace kiln::virtio::test {
+
+// Polls `pred` until it holds or `timeout` passes (devices work on their own threads).
+inline bool eventually_within(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return true;
+}
 
 inline GuestMemory make_guest_ram(uint64_t size) {
   const std::array ranges{MemoryRange{GuestAddress(0), size}};
