@@ -20,6 +20,11 @@ int chain_walker(const uint8_t* data, size_t size);
 // legacy layout puts the descriptor table (PFN 0) with the available ring right after it.
 int blk_request(const uint8_t* data, size_t size);
 
+// The snapshot reader (src/snapshot) and its state decoders. Input: [0] % 5 selects: 0 a whole
+// snapshot file, 1 a snapshot file without its CRC-32 trailer (the target appends a valid one),
+// 2 a vCPU state section, 3 a VM state section, 4 a memory layout section; the rest is the data.
+int snapshot_file(const uint8_t* data, size_t size);
+
 // Stops the process when an invariant does not hold (a finding).
 void check(bool ok, const char* what);
 

@@ -1,33 +1,92 @@
-// kiln command line: `kiln run --kernel PATH [...]`.
+// kiln command line:
+//   kiln run --kernel PATH [...] [--api-sock PATH]      boot now (and serve the API too)
+//   kiln restore --snapshot FILE --mem FILE [...]        continue a snapshot in this process
+//   kiln --api-sock PATH [--config-file FILE]            Firecracker style: wait to be configured
+//   kiln --config-file FILE                              boot what the Firecracker config file says
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <optional>
 
+#include "api/api_server.h"
+#include "api/config_file.h"
 #include "cli/options.h"
 #include "common/boot_trace.h"
 #include "common/log.h"
 #include "vmm/stop_reason.h"
+#include "vmm/stop_signals.h"
 #include "vmm/vm.h"
+#include "vmm/vmm.h"
 
 namespace {
 
+constexpr const char* kVersion = "0.1";
 constexpr const char* kExitStatusHelp =
     "Exit status: 0 when the guest resets or powers off, 1 on a kiln error, 2 on a usage error,\n"
     "3 when the guest fails (e.g. an instruction KVM cannot emulate), 128+N when stopped by signal N.\n"
     "Console: the guest's serial port is on stdin/stdout; press Ctrl-A x to quit.";
 
-int run_vm(const kiln::RunArgs& args) {
-  auto config = kiln::validate_run_args(args, kiln::query_host_limits());
-  if (!config) {
-    kiln::log("{}", config.error().message);
-    return kiln::kExitUsage;
+struct Launch {
+  std::string api_sock;
+  std::string config_file;
+  std::string snapshot;
+  std::string mem;
+  bool paused = false;
+};
+
+int fail_with(int status, const kiln::Error& e) {
+  kiln::log("{}", e.message);
+  return status;
+}
+
+// Builds what the command line asks for, serves the API if asked, runs until the VM stops.
+int launch(const Launch& how, const kiln::RunArgs* run_args, bool restore) {
+  // Before any thread starts, so that every thread inherits the blocked mask.
+  auto signals = kiln::StopSignals::block();
+  if (!signals) return fail_with(kiln::kExitVmmError, signals.error());
+  auto vmm = kiln::Vmm::create();
+  if (!vmm) return fail_with(kiln::kExitVmmError, vmm.error());
+  const kiln::HostLimits host = kiln::query_host_limits();
+
+  std::optional<kiln::api::VmResources> booted;
+  std::unique_ptr<kiln::Vm> vm;
+  bool start_paused = false;
+  if (run_args != nullptr) {
+    auto config = kiln::validate_run_args(*run_args, host);
+    if (!config) return fail_with(kiln::kExitUsage, config.error());
+    auto created = kiln::Vm::create(*config);
+    if (!created) return fail_with(kiln::kExitVmmError, created.error());
+    vm = std::move(*created);
+    booted = kiln::api::VmResources::from_vm_config(*config);
+  } else if (restore) {
+    auto restored = kiln::Vm::restore(how.snapshot, how.mem);
+    if (!restored) return fail_with(kiln::kExitVmmError, restored.error());
+    vm = std::move(*restored);
+    start_paused = how.paused;
+  } else if (!how.config_file.empty()) {
+    auto loaded = kiln::api::load_config_file(how.config_file, host);
+    if (!loaded) return fail_with(kiln::kExitUsage, loaded.error());
+    auto created = kiln::Vm::create(loaded->vm);
+    if (!created) return fail_with(kiln::kExitVmmError, created.error());
+    vm = std::move(*created);
+    booted = std::move(loaded->resources);
   }
-  auto vm = kiln::Vm::create(*config);
-  if (!vm) {
-    kiln::log("{}", vm.error().message);
-    return kiln::kExitVmmError;
+  if (vm) {
+    if (auto ok = (*vmm)->adopt(std::move(vm), start_paused); !ok) return fail_with(kiln::kExitVmmError, ok.error());
   }
-  const kiln::StopReason reason = (*vm)->run();
+
+  std::unique_ptr<kiln::api::ApiServer> api;
+  if (!how.api_sock.empty()) {
+    kiln::api::ApiOptions options;
+    options.vmm_version = kVersion;
+    options.host = host;
+    options.preconfigured = std::move(booted);
+    auto server = kiln::api::ApiServer::start(how.api_sock, **vmm, std::move(options));
+    if (!server) return fail_with(kiln::kExitVmmError, server.error());
+    api = std::move(*server);
+  }
+  const kiln::StopReason reason = (*vmm)->run(*signals);
+  api.reset();  // stop serving (and remove the socket) before the controller goes away
   kiln::log("{}", reason.message);
   return kiln::exit_status(reason);
 }
@@ -38,8 +97,17 @@ int main(int argc, char** argv) {
   kiln::boot_trace::mark_process_start();
   CLI::App app{"kiln: a small, fast virtual machine monitor on Linux KVM"};
   app.footer(kExitStatusHelp);
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "kiln 0.1");
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", std::string("kiln ") + kVersion);
+
+  Launch how;
+  app.add_option("--api-sock", how.api_sock,
+                 "Serve the Firecracker-compatible control API on this unix socket; without a subcommand "
+                 "kiln waits to be configured through it (PUT /boot-source, /machine-config, /drives/ID, "
+                 "then PUT /actions InstanceStart), or to load a snapshot (PUT /snapshot/load)");
+  app.add_option("--config-file", how.config_file,
+                 "Boot the VM a Firecracker config file describes (boot-source, machine-config, drives, "
+                 "entropy, logger)");
 
   kiln::RunArgs args;
   auto* run = app.add_subcommand("run", "Boot a kernel in a new VM and run it until it resets or powers off");
@@ -66,16 +134,39 @@ int main(int argc, char** argv) {
       ->default_str("serial");
   run->add_flag("--rng", args.rng, "Add a virtio-rng device (the guest's /dev/hwrng) fed by getrandom()");
   run->add_option("--transport", args.transport, "Virtio transport: 'mmio' (virtio-mmio)")->default_str("mmio");
+  run->add_option("--api-sock", how.api_sock, "Also serve the control API on this unix socket (pause, snapshot, ...)");
   run->footer(kExitStatusHelp);
+
+  auto* restore = app.add_subcommand("restore", "Continue a VM from a snapshot (PUT /snapshot/create) in this process");
+  restore->add_option("--snapshot", how.snapshot, "The snapshot file (VM state)")->required();
+  restore->add_option("--mem", how.mem, "The guest memory file written with it")->required();
+  restore->add_flag("--paused", how.paused, "Stay paused until PATCH /vm {\"state\": \"Resumed\"} (needs --api-sock)");
+  restore->add_option("--api-sock", how.api_sock, "Also serve the control API on this unix socket");
+  restore->footer(kExitStatusHelp);
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::fprintf(stderr, "kiln: %s\nRun 'kiln %s--help' for the options.\n", e.what(),
-                 app.got_subcommand(run) ? "run " : "");
+    const char* sub = app.got_subcommand(run) ? "run " : app.got_subcommand(restore) ? "restore " : "";
+    std::fprintf(stderr, "kiln: %s\nRun 'kiln %s--help' for the options.\n", e.what(), sub);
+    return kiln::kExitUsage;
+  }
+  const bool running = app.got_subcommand(run);
+  const bool restoring = app.got_subcommand(restore);
+  if (!running && !restoring && how.api_sock.empty() && how.config_file.empty()) {
+    std::fprintf(stderr, "kiln: nothing to do: use 'kiln run', 'kiln restore', --api-sock or --config-file\n"
+                         "Run 'kiln --help' for the options.\n");
+    return kiln::kExitUsage;
+  }
+  if ((running || restoring) && !how.config_file.empty()) {
+    std::fprintf(stderr, "kiln: --config-file describes a VM of its own: give it without 'run' or 'restore'\n");
+    return kiln::kExitUsage;
+  }
+  if (restoring && how.paused && how.api_sock.empty()) {
+    std::fprintf(stderr, "kiln: restore --paused needs --api-sock (nothing could resume the VM otherwise)\n");
     return kiln::kExitUsage;
   }
   args.cmdline_given = run->count("--cmdline") > 0;
-  return run_vm(args);
+  return launch(how, running ? &args : nullptr, restoring);
 }

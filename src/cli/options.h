@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/vm_config_check.h"
 #include "common/result.h"
 #include "vmm/vm_config.h"
 
@@ -24,18 +25,9 @@ struct RunArgs {
   std::string transport = "mmio";
 };
 
-struct HostLimits {
-  uint64_t physical_memory_bytes = 0;
-};
-
-// Limits kiln enforces before touching KVM (the vCPU limit of the host's KVM is checked when it is opened).
-inline constexpr uint64_t kMinMemoryBytes = 16ull << 20;
-inline constexpr uint32_t kMaxCpus = 254;  // xAPIC ids 0..254 (255 is broadcast)
-
 // Parses one --disk value.
 [[nodiscard]] Result<DiskConfig> parse_disk_spec(const std::string& spec);
 
 [[nodiscard]] Result<VmConfig> validate_run_args(const RunArgs& args, const HostLimits& host);
-[[nodiscard]] HostLimits query_host_limits();
 
 }  // namespace kiln

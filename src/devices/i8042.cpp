@@ -2,6 +2,8 @@
 // drivers/input/serio/i8042.c and arch/x86/kernel/reboot.c use it.
 #include "devices/i8042.h"
 
+#include <array>
+
 namespace kiln {
 
 namespace {
@@ -27,9 +29,35 @@ constexpr uint8_t kPortBTimer2Out = 0x20;     // PIT channel 2 output
 
 I8042::I8042(std::function<void()> reset) : reset_(std::move(reset)) {}
 
+I8042::I8042(std::function<void()> reset, std::shared_ptr<IrqTrigger> keyboard_irq)
+    : reset_(std::move(reset)), keyboard_irq_(std::move(keyboard_irq)) {}
+
 void I8042::read(uint64_t offset, std::span<uint8_t> data) {
-  std::lock_guard lock(mu_);
-  for (size_t i = 0; i < data.size(); ++i) data[i] = read_port(offset + i);
+  bool interrupt = false;
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = read_port(offset + i);
+    // More bytes wait after a data read: interrupt again so the guest comes back for them.
+    interrupt = offset == kDataOffset && !output_.empty() && (ctr_ & kCtrKbdInt) != 0;
+  }
+  if (interrupt && keyboard_irq_) keyboard_irq_->trigger();
+}
+
+Status I8042::queue_ctrl_alt_del() {
+  // Make codes only (no releases), Ctrl, Alt, then the extended Delete key.
+  static constexpr std::array<uint8_t, 4> kSet2 = {0x14, 0x11, 0xe0, 0x71};
+  static constexpr std::array<uint8_t, 4> kSet1 = {0x1d, 0x38, 0xe0, 0x53};
+  bool interrupt = false;
+  {
+    std::lock_guard lock(mu_);
+    if (kOutputDepth - output_.size() < kSet2.size()) {
+      return fail("i8042: the guest has not read the keys sent before (output buffer full)");
+    }
+    for (const uint8_t code : (ctr_ & kCtrTranslate) != 0 ? kSet1 : kSet2) push_output(code);
+    interrupt = (ctr_ & kCtrKbdInt) != 0;
+  }
+  if (interrupt && keyboard_irq_) keyboard_irq_->trigger();
+  return {};
 }
 
 void I8042::write(uint64_t offset, std::span<const uint8_t> data) {

@@ -1,21 +1,25 @@
 // Just enough of the PS/2 controller (Intel 8042) and of system control port B for Linux:
 // the CPU reset line (reboot=k), the controller configuration byte, self tests, and status reads
-// that never show a full input buffer. No keyboard or mouse is attached and no IRQ is raised.
+// that never show a full input buffer. No keyboard or mouse is attached; the one key sequence it
+// produces is Ctrl-Alt-Del from the host (API SendCtrlAltDel), with IRQ 1 when one is given.
 //
 // It spans ports 0x60..0x64 as ONE bus range (kBase, kLength):
 //   offset 0 (0x60) data, offset 1 (0x61) port B, offsets 2-3 unused (read 0xff), offset 4 (0x64) status/command.
 // With KVM's in-kernel PIT, KVM answers port 0x61 itself and offset 1 is never reached.
 //
-// Thread safety: one mutex; the reset callback runs after it is released (it may stop vCPUs).
+// Thread safety: one mutex; the reset callback and the keyboard IRQ run after it is released.
 #pragma once
 
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <span>
 
+#include "common/result.h"
 #include "devices/bus.h"
+#include "devices/irq.h"
 
 namespace kiln {
 
@@ -44,6 +48,15 @@ class I8042 : public BusDevice {
 
   // Called when the guest pulses the reset line (command 0xFE, or an output-port write with bit 0 clear).
   explicit I8042(std::function<void()> reset);
+  // `keyboard_irq` (ISA IRQ 1, edge) is raised when key bytes wait in the output buffer and the
+  // guest enabled keyboard interrupts (configuration byte bit 0).
+  I8042(std::function<void()> reset, std::shared_ptr<IrqTrigger> keyboard_irq);
+
+  // Queues the make codes of Ctrl, Alt and Delete, as Firecracker's i8042 does for its
+  // SendCtrlAltDel action: scan code set 2 (14, 11, e0 71), or set 1 (1d, 38, e0 53) when the
+  // configuration byte asks the controller to translate. Fails, queueing nothing, when the
+  // output buffer lacks room for all four bytes (the guest has not read earlier ones).
+  [[nodiscard]] Status queue_ctrl_alt_del();
 
   void read(uint64_t offset, std::span<uint8_t> data) override;
   void write(uint64_t offset, std::span<const uint8_t> data) override;
@@ -59,6 +72,7 @@ class I8042 : public BusDevice {
   static constexpr size_t kOutputDepth = 16;
 
   const std::function<void()> reset_;
+  const std::shared_ptr<IrqTrigger> keyboard_irq_;
   std::mutex mu_;
   uint8_t ctr_ = kDefaultCtr;
   uint8_t output_port_ = 0x03;  // bit 0: reset line inactive; bit 1: A20 enabled

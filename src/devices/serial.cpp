@@ -211,6 +211,7 @@ void Serial::latch_modem_deltas(uint8_t old_inputs) {
 }
 
 void Serial::update_irq() {
+  if (paused_) return;
   const bool level = interrupt_id() != kIirNoInt && (mcr_ & kMcrOut2) != 0;
   if (level == irq_level_) return;
   irq_level_ = level;

@@ -8,6 +8,9 @@
 // Thread safety: all methods may be called from any thread (vCPU threads, the console thread); one
 // mutex serialises them. `output` and IrqLine::set_level run with that mutex held (so output bytes and
 // level changes keep their order); they must not call back into this Serial.
+//
+// Snapshots: pause() freezes the interrupt line (host input is still buffered), save_state and
+// restore_state carry every register and the receive FIFO, resume() drives the line again.
 #pragma once
 
 #include <chrono>
@@ -21,6 +24,7 @@
 
 #include "devices/bus.h"
 #include "devices/irq.h"
+#include "snapshot/codec.h"
 
 namespace kiln {
 
@@ -45,6 +49,19 @@ class Serial : public BusDevice {
   [[nodiscard]] size_t input_space() const;
   // Blocks until input_space() > 0 or the timeout passes; returns whether there is space.
   [[nodiscard]] bool wait_for_input_space(std::chrono::milliseconds timeout) const;
+
+  // The VM pauses: the IRQ line keeps its level until resume(), while host input is still taken
+  // into the receiver (register accesses cannot happen: the vCPUs are parked).
+  void pause();
+  // Drives the line to the level the registers call for now (input that arrived while paused, or
+  // restored registers, raise the interrupt here).
+  void resume();
+  // Every register, the receive FIFO with its backlog, and the line level last driven.
+  void save_state(snapshot::Encoder& out) const;
+  // Checks every field as untrusted (an Error leaves the UART unchanged) and leaves the UART
+  // paused: the line is not driven here (its level at the snapshot is the interrupt controller's
+  // saved state); resume() drives it again.
+  [[nodiscard]] Status restore_state(snapshot::Decoder& in);
 
  private:
   [[nodiscard]] uint8_t read_register(uint64_t offset);
@@ -77,6 +94,7 @@ class Serial : public BusDevice {
   uint8_t rbr_ = 0;          // last byte read, returned again when the receiver is empty
   bool thre_pending_ = false;  // THR-empty interrupt latched; cleared by an IIR read that reports it or a THR write
   bool irq_level_ = false;
+  bool paused_ = false;  // the line is frozen
   std::deque<uint8_t> rx_;
 };
 

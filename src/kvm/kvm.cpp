@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
+
 namespace kiln {
 
 std::vector<Capability> required_capabilities() {
@@ -82,6 +84,37 @@ Result<std::vector<kvm_cpuid_entry2>> Kvm::supported_cpuid() const {
     if (errno != E2BIG) return fail_errno("KVM_GET_SUPPORTED_CPUID");
   }
   return fail("KVM_GET_SUPPORTED_CPUID: more than 4096 entries");
+}
+
+namespace {
+
+// The two-call protocol of kvm/api.txt 4.3: a call with nmsrs too small fails with E2BIG and sets
+// nmsrs to the size needed; the list may grow between calls (it does not today), hence the loop.
+Result<std::vector<uint32_t>> read_msr_list(int fd, unsigned long request, const char* name) {
+  uint32_t capacity = 0;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    std::vector<uint32_t> buf(1 + capacity);  // kvm_msr_list: u32 nmsrs, u32 indices[]
+    buf[0] = capacity;
+    if (::ioctl(fd, request, buf.data()) == 0) {
+      const uint32_t n = std::min(buf[0], capacity);
+      return std::vector<uint32_t>(buf.begin() + 1, buf.begin() + 1 + n);
+    }
+    if (errno != E2BIG) return fail_errno(name);
+    if (buf[0] <= capacity || buf[0] > 65536) return fail("{}: KVM asked for {} entries", name, buf[0]);
+    capacity = buf[0];
+  }
+  return fail("{}: the list kept growing", name);
+}
+
+}  // namespace
+
+Result<std::vector<uint32_t>> Kvm::msr_index_list() const {
+  return read_msr_list(fd_.get(), KVM_GET_MSR_INDEX_LIST, "KVM_GET_MSR_INDEX_LIST");
+}
+
+Result<std::vector<uint32_t>> Kvm::msr_feature_index_list() const {
+  if (check_extension(KVM_CAP_GET_MSR_FEATURES) <= 0) return std::vector<uint32_t>{};
+  return read_msr_list(fd_.get(), KVM_GET_MSR_FEATURE_INDEX_LIST, "KVM_GET_MSR_FEATURE_INDEX_LIST");
 }
 
 Result<VmFd> Kvm::create_vm() const {

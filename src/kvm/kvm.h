@@ -25,6 +25,11 @@ class Kvm {
   [[nodiscard]] Result<size_t> vcpu_mmap_size() const;
   // KVM_GET_SUPPORTED_CPUID: every leaf KVM can offer.
   [[nodiscard]] Result<std::vector<kvm_cpuid_entry2>> supported_cpuid() const;
+  // KVM_GET_MSR_INDEX_LIST (4.3): the MSRs KVM_GET_MSRS/KVM_SET_MSRS may name on a vCPU.
+  [[nodiscard]] Result<std::vector<uint32_t>> msr_index_list() const;
+  // KVM_GET_MSR_FEATURE_INDEX_LIST (4.3, KVM_CAP_GET_MSR_FEATURES): the feature MSRs readable
+  // with KVM_GET_MSRS on the system fd. Empty when the capability is missing.
+  [[nodiscard]] Result<std::vector<uint32_t>> msr_feature_index_list() const;
   [[nodiscard]] Result<VmFd> create_vm() const;
 
   [[nodiscard]] int fd() const { return fd_.get(); }

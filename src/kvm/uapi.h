@@ -19,4 +19,5 @@ static_assert(sizeof(kvm_cpuid2) == 8 && offsetof(kvm_cpuid2, entries) == 8, "kv
 static_assert(sizeof(kvm_msrs) == 8 && offsetof(kvm_msrs, entries) == 8, "kvm_msrs layout");
 static_assert(sizeof(kvm_msr_list) == 4 && offsetof(kvm_msr_list, indices) == 4, "kvm_msr_list layout");
 static_assert(sizeof(kvm_irq_routing) == 8, "kvm_irq_routing layout");
+static_assert(sizeof(kvm_xsave) == 4096, "kvm_xsave layout (KVM_GET_XSAVE ioctl number)");
 static_assert(KVM_GET_SUPPORTED_CPUID == 0xc008ae05, "KVM_GET_SUPPORTED_CPUID ioctl number");

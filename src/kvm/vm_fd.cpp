@@ -75,13 +75,50 @@ Status VmFd::enable_cap(uint32_t cap, uint64_t arg0) {
   return ioctl_status(KVM_ENABLE_CAP, &enable, "KVM_ENABLE_CAP");
 }
 
+int VmFd::check_extension(long cap) const {
+  const int r = ::ioctl(fd_.get(), KVM_CHECK_EXTENSION, cap);
+  return r < 0 ? 0 : r;
+}
+
 Result<VcpuFd> VmFd::create_vcpu(uint32_t id) {
   const int fd = ::ioctl(fd_.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(id));
   if (fd < 0) return fail_errno(fmt::format("KVM_CREATE_VCPU {}", id));
   UniqueFd owner(fd);
   auto run = MmapRegion::map(nullptr, vcpu_mmap_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (!run) return wrap(fmt::format("mapping kvm_run of vCPU {}", id), run.error());
-  return VcpuFd(std::move(owner), std::move(*run));
+  // KVM_CAP_XSAVE2 (4.42): the XSAVE area size for this VM; 0 on kernels without it (4096 then).
+  const int xsave2 = check_extension(KVM_CAP_XSAVE2);
+  return VcpuFd(std::move(owner), std::move(*run), xsave2 > 0 ? static_cast<size_t>(xsave2) : sizeof(kvm_xsave));
 }
+
+Result<kvm_irqchip> VmFd::get_irqchip(uint32_t chip_id) const {
+  kvm_irqchip chip{};
+  chip.chip_id = chip_id;
+  if (::ioctl(fd_.get(), KVM_GET_IRQCHIP, &chip) < 0) return fail_errno(fmt::format("KVM_GET_IRQCHIP {}", chip_id));
+  return chip;
+}
+
+Status VmFd::set_irqchip(const kvm_irqchip& irqchip) {
+  if (::ioctl(fd_.get(), KVM_SET_IRQCHIP, &irqchip) < 0) {
+    return fail_errno(fmt::format("KVM_SET_IRQCHIP {}", irqchip.chip_id));
+  }
+  return {};
+}
+
+Result<kvm_pit_state2> VmFd::get_pit2() const {
+  kvm_pit_state2 pit{};
+  if (::ioctl(fd_.get(), KVM_GET_PIT2, &pit) < 0) return fail_errno("KVM_GET_PIT2");
+  return pit;
+}
+
+Status VmFd::set_pit2(const kvm_pit_state2& pit) { return ioctl_status(KVM_SET_PIT2, &pit, "KVM_SET_PIT2"); }
+
+Result<kvm_clock_data> VmFd::get_clock() const {
+  kvm_clock_data clock{};
+  if (::ioctl(fd_.get(), KVM_GET_CLOCK, &clock) < 0) return fail_errno("KVM_GET_CLOCK");
+  return clock;
+}
+
+Status VmFd::set_clock(const kvm_clock_data& clock) { return ioctl_status(KVM_SET_CLOCK, &clock, "KVM_SET_CLOCK"); }
 
 }  // namespace kiln

@@ -30,7 +30,23 @@ class VmFd {
   [[nodiscard]] Status ioeventfd_mmio(int event_fd, GuestAddress addr, uint32_t len, uint64_t datamatch);
   // KVM_ENABLE_CAP on the VM.
   [[nodiscard]] Status enable_cap(uint32_t cap, uint64_t arg0 = 0);
+  // KVM_CHECK_EXTENSION on the VM fd (KVM_CAP_CHECK_EXTENSION_VM); 0 means unsupported.
+  [[nodiscard]] int check_extension(long cap) const;
   [[nodiscard]] Result<VcpuFd> create_vcpu(uint32_t id);
+
+  // In-kernel irqchip state (4.26/4.27): chip 0 PIC master, 1 PIC slave, 2 IOAPIC.
+  static constexpr uint32_t kPicMaster = KVM_IRQCHIP_PIC_MASTER;
+  static constexpr uint32_t kPicSlave = KVM_IRQCHIP_PIC_SLAVE;
+  static constexpr uint32_t kIoapic = KVM_IRQCHIP_IOAPIC;
+  [[nodiscard]] Result<kvm_irqchip> get_irqchip(uint32_t chip_id) const;
+  // Sets the chip named by irqchip.chip_id.
+  [[nodiscard]] Status set_irqchip(const kvm_irqchip& irqchip);
+  // KVM_GET_PIT2 / KVM_SET_PIT2 (4.53/4.54).
+  [[nodiscard]] Result<kvm_pit_state2> get_pit2() const;
+  [[nodiscard]] Status set_pit2(const kvm_pit_state2& pit);
+  // KVM_GET_CLOCK / KVM_SET_CLOCK (4.47/4.48): the kvmclock base every vCPU's clock derives from.
+  [[nodiscard]] Result<kvm_clock_data> get_clock() const;
+  [[nodiscard]] Status set_clock(const kvm_clock_data& clock);
 
   [[nodiscard]] int fd() const { return fd_.get(); }
 

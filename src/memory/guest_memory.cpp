@@ -1,24 +1,64 @@
 #include "memory/guest_memory.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "common/unique_fd.h"
 
 namespace kiln {
 
-Result<GuestMemory> GuestMemory::create(std::span<const MemoryRange> ranges) {
+Status GuestMemory::check_ranges(std::span<const MemoryRange> ranges) {
   const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  GuestMemory mem;
   uint64_t prev_end = 0;
   for (const auto& r : ranges) {
     if (r.size == 0 || r.start.raw() % page != 0 || r.size % page != 0 || r.start.raw() < prev_end ||
         !r.start.checked_add(r.size)) {
       return fail("invalid guest memory range {:#x}+{:#x}", r.start.raw(), r.size);
     }
+    prev_end = r.start.raw() + r.size;
+  }
+  return {};
+}
+
+Result<GuestMemory> GuestMemory::create(std::span<const MemoryRange> ranges) {
+  KILN_TRY(check_ranges(ranges));
+  GuestMemory mem;
+  for (const auto& r : ranges) {
     auto mapping = MmapRegion::anonymous(r.size);
     if (!mapping) return wrap(fmt::format("mapping {} MiB of guest RAM", r.size / MiB), mapping.error());
     // Guest RAM is never part of a host core dump.
     (void)::madvise(mapping->data(), r.size, MADV_DONTDUMP);
     mem.regions_.push_back(Region{r.start, r.size, std::move(*mapping)});
-    prev_end = r.start.raw() + r.size;
+  }
+  return mem;
+}
+
+Result<GuestMemory> GuestMemory::map_file(std::span<const MemoryRange> ranges, const std::string& path) {
+  KILN_TRY(check_ranges(ranges));
+  uint64_t total = 0;
+  for (const auto& r : ranges) {
+    if (__builtin_add_overflow(total, r.size, &total)) return fail("guest memory layout larger than 2^64 bytes");
+  }
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail_errno(fmt::format("guest memory file {}", path));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) < 0) return fail_errno(fmt::format("guest memory file {}", path));
+  if (!S_ISREG(st.st_mode)) return fail("guest memory file {}: not a regular file", path);
+  if (static_cast<uint64_t>(st.st_size) != total) {
+    return fail("guest memory file {} has {} bytes; the guest's {} MiB of RAM need exactly {}", path,
+                static_cast<uint64_t>(st.st_size), total / MiB, total);
+  }
+  GuestMemory mem;
+  uint64_t offset = 0;
+  for (const auto& r : ranges) {
+    // Private: guest writes stay in this process (copy-on-write); pages load on first touch.
+    auto mapping = MmapRegion::map(nullptr, r.size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_NORESERVE, fd.get(),
+                                   static_cast<off_t>(offset));
+    if (!mapping) return wrap(fmt::format("mapping {} MiB of guest RAM from {}", r.size / MiB, path), mapping.error());
+    (void)::madvise(mapping->data(), r.size, MADV_DONTDUMP);
+    mem.regions_.push_back(Region{r.start, r.size, std::move(*mapping)});
+    offset += r.size;
   }
   return mem;
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -34,6 +35,11 @@ class GuestMemory {
   // Maps one anonymous region per range. Ranges must be page-aligned,
   // non-empty, sorted and non-overlapping (kiln's own layout, not guest input).
   [[nodiscard]] static Result<GuestMemory> create(std::span<const MemoryRange> ranges);
+  // Maps the ranges from a file that holds them back to back (range i at the sum of the sizes
+  // before it), MAP_PRIVATE: pages are read on first touch, guest writes never reach the file.
+  // The file must hold exactly the ranges' total size. It must not be truncated while mapped (a
+  // guest access past its end would fault).
+  [[nodiscard]] static Result<GuestMemory> map_file(std::span<const MemoryRange> ranges, const std::string& path);
 
   // A checked host view of [addr, addr + len); len 0 is allowed inside RAM.
   [[nodiscard]] Result<std::span<uint8_t>> slice(GuestAddress addr, uint64_t len) const;
@@ -63,6 +69,7 @@ class GuestMemory {
   [[nodiscard]] GuestAddress end() const;
 
  private:
+  [[nodiscard]] static Status check_ranges(std::span<const MemoryRange> ranges);
   std::vector<Region> regions_;
 };
 

@@ -1,7 +1,8 @@
 // A virtio device as its transport sees it (virtio 0.9.5, 2.2): IDs, feature bits, configuration
 // space and queues. A device knows nothing of its transport; the transport knows nothing of the
 // device's requests. Activation hands the device its queues once the driver sets DRIVER_OK;
-// reset takes them back.
+// reset takes them back. For snapshots, pause() quiesces an active device and save_state /
+// restore_state carry what the device holds beyond the transport's registers and queues.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "common/result.h"
 #include "memory/guest_memory.h"
+#include "snapshot/codec.h"
 #include "virtio/queue/split_queue.h"
 
 namespace kiln::virtio {
@@ -34,7 +36,17 @@ struct Activation {
   uint64_t features = 0;  // what the driver acknowledged, a subset of what the device offered
   std::vector<ActiveQueue> queues;  // one per queue index
   Interrupt* interrupt = nullptr;   // outlives the activation
+  // Serve nothing until resume() (a device restored into a paused VM).
+  bool start_paused = false;
+  // The queues continue from a snapshot: no first-activation side effect is repeated (the
+  // console's initial size announcement, say).
+  bool restored = false;
 };
+
+// The queue at `index` of an activation, or nullptr (not set up, or no activation).
+inline const SplitQueue* queue_in(const Activation& a, uint16_t index) {
+  return index < a.queues.size() && a.queues[index].queue ? &*a.queues[index].queue : nullptr;
+}
 
 class VirtioDevice {
  public:
@@ -56,8 +68,28 @@ class VirtioDevice {
   // device inactive.
   [[nodiscard]] virtual Status activate(Activation activation) = 0;
   // Status 0 written, or kiln stops: stop serving. When it returns, the device no longer touches
-  // guest memory or raises interrupts.
+  // guest memory or raises interrupts. Also valid while paused.
   virtual void reset() = 0;
+
+  // Snapshot support; the transport calls these with every vCPU parked, never concurrently with
+  // each other or with activate/reset.
+  //
+  // pause(): stop taking requests from the queues, complete everything in flight and publish it
+  // (used ring, interrupt), then neither touch guest memory nor raise interrupts until resume().
+  // Notifies arriving meanwhile are not lost (resume() looks at the queues again). Nothing to do
+  // while inactive. An error means something in flight could not be completed: the device is
+  // paused all the same, and resume() continues it.
+  [[nodiscard]] virtual Status pause() = 0;
+  // Serve again (also starts a device activated with start_paused); nothing when not paused.
+  virtual void resume() = 0;
+  // While paused: the queue the device serves at `index` (nullptr when inactive or not set up),
+  // for the transport to save its position.
+  [[nodiscard]] virtual const SplitQueue* active_queue(uint16_t index) const = 0;
+  // Device state outside the transport's registers and queues, saved while paused (or inactive)
+  // and restored while inactive, before the transport activates the device again. Restore
+  // treats every byte as untrusted and leaves the device unchanged on error.
+  virtual void save_state(snapshot::Encoder& out) const = 0;
+  [[nodiscard]] virtual Status restore_state(snapshot::Decoder& in) = 0;
 };
 
 // Reads `data.size()` bytes at `offset` of a device's plain-data config structure (little-endian,

@@ -31,15 +31,31 @@ Console::~Console() {
   terminal_.reset();
 }
 
+void Console::pause() {
+  std::lock_guard lock(sink_mu_);
+  paused_ = true;
+}
+
+void Console::resume() {
+  std::lock_guard lock(sink_mu_);
+  paused_ = false;
+}
+
 bool Console::deliver(std::span<const uint8_t> input) {
   // The UART buffers a little; hold the rest while the guest drains it (pasted text is not lost),
   // but drop it after a second without progress (no driver, or loopback) so Ctrl-A x still works.
   int idle_ms = 0;
   while (!input.empty()) {
-    const size_t taken = sink_(input);
+    size_t taken = 0;
+    bool paused = false;
+    {
+      std::lock_guard lock(sink_mu_);
+      paused = paused_;
+      if (!paused) taken = sink_(input);
+    }
     input = input.subspan(taken);
     if (input.empty()) break;
-    idle_ms = taken > 0 ? 0 : idle_ms + 1;
+    idle_ms = taken > 0 || paused ? 0 : idle_ms + 1;
     if (idle_ms >= 1000) {
       log("console: the guest is not reading its console; dropped {} bytes of input", input.size());
       return true;

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <thread>
 
@@ -24,6 +25,11 @@ class Console {
   Console& operator=(const Console&) = delete;
   ~Console();  // stops the reader thread, then restores the terminal
 
+  // While paused, input is held in kiln (never handed to a device); pause() returns once no
+  // delivery is in progress.
+  void pause();
+  void resume();
+
  private:
   Console(InputSink sink, StopController* stop) : sink_(std::move(sink)), stop_(stop) {}
   void pump();
@@ -31,6 +37,8 @@ class Console {
   bool deliver(std::span<const uint8_t> input);
 
   InputSink sink_;
+  std::mutex sink_mu_;  // held across sink_ calls
+  bool paused_ = false;
   StopController* stop_;
   std::unique_ptr<RawTerminal> terminal_;
   UniqueFd quit_;  // eventfd that ends pump()

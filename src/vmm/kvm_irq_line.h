@@ -19,4 +19,17 @@ class KvmIrqLine final : public IrqLine {
   uint32_t gsi_;
 };
 
+// An edge on an ISA GSI through KVM_IRQ_LINE: high then low (the i8042's keyboard IRQ 1).
+class KvmIrqPulse final : public IrqTrigger {
+ public:
+  KvmIrqPulse(const VmFd& vm, uint32_t gsi) : line_(vm, gsi) {}
+  void trigger() override {
+    line_.set_level(true);
+    line_.set_level(false);
+  }
+
+ private:
+  KvmIrqLine line_;
+};
+
 }  // namespace kiln

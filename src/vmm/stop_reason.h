@@ -1,7 +1,10 @@
 // Why a VM stopped, and the process exit status that goes with it.
 #pragma once
 
+#include <cstring>
 #include <string>
+
+#include <fmt/format.h>
 
 namespace kiln {
 
@@ -19,6 +22,10 @@ struct StopReason {
   std::string message;
   int signal = 0;
 };
+
+inline StopReason signal_stop(int signo) {
+  return {StopKind::kSignal, fmt::format("stopped by signal {} ({})", signo, ::strsignal(signo)), signo};
+}
 
 // Exit statuses of `kiln run` (documented in --help and README).
 inline constexpr int kExitOk = 0;

@@ -75,6 +75,14 @@ void Vcpu::thread_main() {
       ctx_.stop->request({StopKind::kVmmError, fmt::format("vCPU {}: {}", id_, ran.error().message)});
       break;
     }
+    if (fd_.run_state()->exit_reason == KVM_EXIT_INTR && ctx_.pause != nullptr && ctx_.pause->pause_requested()) {
+      // KVM_RUN returned for the kick, so any I/O exit before it is complete: safe to park.
+      ctx_.pause->park([this] { return ctx_.stop->requested(); });
+      // Cleared before the stop check at the loop's top: a stop or pause requested after that
+      // check sets it again before its signal (see kick()).
+      __atomic_store_n(&fd_.run_state()->immediate_exit, 0, __ATOMIC_SEQ_CST);
+      continue;
+    }
     if (!handle_exit()) break;
   }
 }

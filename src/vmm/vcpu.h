@@ -11,6 +11,7 @@
 #include "kvm/vcpu_fd.h"
 #include "memory/guest_memory.h"
 #include "vmm/access_log.h"
+#include "vmm/pause_gate.h"
 #include "vmm/stop_controller.h"
 
 namespace kiln {
@@ -22,6 +23,7 @@ struct VcpuContext {
   UnhandledAccessLog* unhandled = nullptr;
   const GuestMemory* mem = nullptr;
   x86::EmulationCounters* emulated = nullptr;  // instructions kiln emulated for KVM
+  PauseGate* pause = nullptr;                  // where the thread parks while the VM is paused
 };
 
 class Vcpu {
@@ -38,7 +40,8 @@ class Vcpu {
 
   [[nodiscard]] VcpuFd& fd() { return fd_; }
   [[nodiscard]] Status start();
-  // Makes the thread leave KVM_RUN and return; safe to call many times.
+  // Makes the thread leave KVM_RUN (to stop, or to park when a pause was requested); safe to
+  // call many times. Callers serialise kick() against join().
   void kick();
   void join();
 

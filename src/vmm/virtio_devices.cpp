@@ -32,23 +32,25 @@ Result<VirtioDevices> VirtioDevices::create(const VmConfig& config, VmFd& vm, co
   for (const auto& disk : config.disks) {
     auto blk = virtio::blk::BlockDevice::create({disk.path, disk.readonly, disk.serial, disk.direct});
     if (!blk) return wrap("--disk", blk.error());
-    KILN_TRY(devices.add(std::move(*blk), vm, mem, mmio));
+    KILN_TRY(devices.add(std::move(*blk), disk.id, vm, mem, mmio));
   }
-  if (config.rng) KILN_TRY(devices.add(std::make_shared<virtio::Rng>(), vm, mem, mmio));
+  if (config.rng) KILN_TRY(devices.add(std::make_shared<virtio::Rng>(), "", vm, mem, mmio));
   if (config.console == ConsoleKind::kVirtio) {
     auto console = std::make_shared<virtio::ConsoleDevice>(std::move(console_output), host_window_size());
     devices.console_input_ = [console](std::span<const uint8_t> in) { return console->enqueue_input(in); };
-    KILN_TRY(devices.add(console, vm, mem, mmio));
+    KILN_TRY(devices.add(console, "", vm, mem, mmio));
   }
   return devices;
 }
 
-Status VirtioDevices::add(std::shared_ptr<virtio::VirtioDevice> device, VmFd& vm, const GuestMemory& mem, Bus& mmio) {
+Status VirtioDevices::add(std::shared_ptr<virtio::VirtioDevice> device, std::string id, VmFd& vm,
+                          const GuestMemory& mem, Bus& mmio) {
   const size_t index = slots_.size();
   if (index >= std::size(kVirtioGsis)) return fail("too many virtio devices (at most {})", std::size(kVirtioGsis));
   const GuestAddress base = kVirtioMmioBase.unchecked_add(index * virtio::mmio::kWindowSize);
   const uint32_t gsi = kVirtioGsis[index];
   const std::string name = fmt::format("virtio-{}", device->name());
+  std::string kind(device->name());
   auto irq = IrqfdTrigger::create(vm, gsi);
   if (!irq) return wrap(name, irq.error());
   auto transport = virtio::MmioTransport::create(mem, std::move(device), std::move(*irq));
@@ -60,7 +62,7 @@ Status VirtioDevices::add(std::shared_ptr<virtio::VirtioDevice> device, VmFd& vm
     auto ok = vm.ioeventfd_mmio(notify[q].fd(), base.unchecked_add(virtio::mmio::kQueueNotify), 4, q);
     if (!ok) return wrap(name, ok.error());
   }
-  slots_.push_back({base, gsi, std::move(*transport)});
+  slots_.push_back({std::move(kind), std::move(id), base, gsi, std::move(*transport)});
   return {};
 }
 
@@ -84,6 +86,16 @@ std::vector<x86::MmioDeviceInfo> VirtioDevices::acpi_devices() const {
 
 void VirtioDevices::shutdown() {
   for (auto& s : slots_) s.transport->shutdown();
+}
+
+Status VirtioDevices::replace_disk(size_t index, const std::string& path) {
+  size_t seen = 0;
+  for (const auto& slot : slots_) {
+    auto* disk = dynamic_cast<virtio::blk::BlockDevice*>(&slot.transport->device());
+    if (disk == nullptr) continue;
+    if (seen++ == index) return disk->replace_image(path);
+  }
+  return fail("there is no disk {}", index);
 }
 
 }  // namespace kiln

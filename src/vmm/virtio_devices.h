@@ -1,6 +1,7 @@
 // The VM's virtio devices on the virtio-mmio transport: built from the VmConfig, each in its own
 // 4 KiB window with its own GSI (irqfd) and one ioeventfd per queue, and announced to the guest
-// on the kernel command line and in the ACPI DSDT.
+// on the kernel command line and in the ACPI DSDT. For snapshots: pause/resume and state of all of
+// them (vmm/virtio_state.h).
 #pragma once
 
 #include <functional>
@@ -13,7 +14,9 @@
 #include "devices/bus.h"
 #include "kvm/vm_fd.h"
 #include "memory/guest_memory.h"
+#include "snapshot/codec.h"
 #include "virtio/transports/mmio/mmio_transport.h"
+#include "vmm/virtio_state.h"
 #include "vmm/vm_config.h"
 
 namespace kiln {
@@ -41,16 +44,29 @@ class VirtioDevices {
   [[nodiscard]] const InputSink& console_input() const { return console_input_; }
   // Stops every device thread (before guest memory goes away).
   void shutdown();
+  // Disk `index` (configuration order) gets a new backing file (PATCH /drives).
+  [[nodiscard]] Status replace_disk(size_t index, const std::string& path);
+
+  // Snapshot support. Call with every vCPU parked (out of KVM_RUN); never concurrently.
+  // pause(): every device completes its requests in flight (used ring + interrupt) and goes quiet:
+  // no guest memory access, no interrupt until resume(). Save the interrupt controller's state
+  // after this (the completions may raise interrupts). Pausing twice is pausing once. A device
+  // that cannot complete its I/O is logged; save_state() then refuses.
+  void pause() { pause_virtio_slots(slots_); }
+  // Devices serve again (queue notifies made meanwhile are picked up). Also required after
+  // restore_state(), which leaves every device paused.
+  void resume() { resume_virtio_slots(slots_); }
+  // While paused.
+  [[nodiscard]] Status save_state(snapshot::Encoder& out) const { return save_virtio_slots(slots_, out); }
+  // After create() from the snapshot's configuration and after guest memory was restored, before
+  // any vCPU runs. Refuses another device set; on error every device is left reset.
+  [[nodiscard]] Status restore_state(snapshot::Decoder& in) { return restore_virtio_slots(slots_, in); }
 
  private:
-  struct Slot {
-    GuestAddress base;
-    uint32_t gsi;
-    std::shared_ptr<virtio::MmioTransport> transport;
-  };
-  [[nodiscard]] Status add(std::shared_ptr<virtio::VirtioDevice> device, VmFd& vm, const GuestMemory& mem, Bus& mmio);
+  [[nodiscard]] Status add(std::shared_ptr<virtio::VirtioDevice> device, std::string id, VmFd& vm,
+                           const GuestMemory& mem, Bus& mmio);
 
-  std::vector<Slot> slots_;
+  std::vector<VirtioSlot> slots_;
   InputSink console_input_;
 };
 

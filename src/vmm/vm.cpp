@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "arch/x86_64/boot.h"
@@ -19,6 +18,7 @@
 #include "devices/quiet_ports.h"
 #include "devices/sleep_control.h"
 #include "vmm/kvm_irq_line.h"
+#include "vmm/stop_signals.h"
 
 namespace kiln {
 namespace {
@@ -50,22 +50,27 @@ Vm::~Vm() { stop_vcpus(); }
 Result<std::unique_ptr<Vm>> Vm::create(const VmConfig& config) {
   auto kvm = Kvm::open();
   if (!kvm) return tl::unexpected(kvm.error());
-  KILN_TRY(kvm->check_required_capabilities());
-  if (config.vcpus > static_cast<uint32_t>(kvm->max_vcpus())) {
-    return fail("--cpus {}: this KVM allows at most {} vCPUs", config.vcpus, kvm->max_vcpus());
-  }
   auto mem = GuestMemory::create(x86::ram_ranges(config.memory_bytes));
   if (!mem) return tl::unexpected(mem.error());
-  auto vm_fd = kvm->create_vm();
-  if (!vm_fd) return tl::unexpected(vm_fd.error());
+  auto vm = assemble(config, std::move(*kvm), std::move(*mem));
+  if (!vm) return tl::unexpected(vm.error());
+  KILN_TRY((*vm)->load_kernel(config));
+  KILN_TRY((*vm)->set_boot_vcpu_registers());
+  return vm;
+}
 
-  std::unique_ptr<Vm> vm(new Vm(std::move(*kvm), std::move(*vm_fd), std::move(*mem)));
+Result<std::unique_ptr<Vm>> Vm::assemble(const VmConfig& config, Kvm kvm, GuestMemory mem) {
+  KILN_TRY(kvm.check_required_capabilities());
+  if (config.vcpus > static_cast<uint32_t>(kvm.max_vcpus())) {
+    return fail("--cpus {}: this KVM allows at most {} vCPUs", config.vcpus, kvm.max_vcpus());
+  }
+  auto vm_fd = kvm.create_vm();
+  if (!vm_fd) return tl::unexpected(vm_fd.error());
+  std::unique_ptr<Vm> vm(new Vm(std::move(kvm), std::move(*vm_fd), std::move(mem), config));
   KILN_TRY(vm->setup_irqchip());
   KILN_TRY(vm->register_memory());
   KILN_TRY(vm->setup_devices(config));
   KILN_TRY(vm->create_vcpus(config));
-  KILN_TRY(vm->load_kernel(config));
-  KILN_TRY(vm->set_boot_vcpu_registers());
   return vm;
 }
 
@@ -92,8 +97,10 @@ Status Vm::register_memory() {
 Status Vm::setup_devices(const VmConfig& config) {
   serial_ = std::make_shared<Serial>(std::make_shared<KvmIrqLine>(vm_, kCom1Irq), write_stdout);
   KILN_TRY(pio_.add(kCom1Base, 8, serial_, "COM1"));
-  auto i8042 = std::make_shared<I8042>([this] { stop_.request({StopKind::kGuestReset, "guest reset (i8042)"}); });
-  KILN_TRY(pio_.add(I8042::kBase, I8042::kLength, i8042, "i8042"));
+  constexpr uint32_t kKeyboardIrq = 1;
+  i8042_ = std::make_shared<I8042>([this] { stop_.request({StopKind::kGuestReset, "guest reset (i8042)"}); },
+                                   std::make_shared<KvmIrqPulse>(vm_, kKeyboardIrq));
+  KILN_TRY(pio_.add(I8042::kBase, I8042::kLength, i8042_, "i8042"));
   // 0xcf9 is also the ACPI FADT reset register.
   auto pci = std::make_shared<PciAbsent>([this] { stop_.request({StopKind::kGuestReset, "guest reset (0xcf9)"}); });
   KILN_TRY(pio_.add(PciAbsent::kBase, PciAbsent::kLength, pci, "PCI config"));
@@ -143,7 +150,7 @@ Status Vm::create_vcpus(const VmConfig& config) {
   cpuid_config.overrides = config.cpu_features;
   cpuid_config.tsc_deadline_timer = kvm_.check_extension(KVM_CAP_TSC_DEADLINE_TIMER) > 0;
 
-  const VcpuContext ctx{&pio_, &mmio_, &stop_, &unhandled_, &mem_, &emulated_};
+  const VcpuContext ctx{&pio_, &mmio_, &stop_, &unhandled_, &mem_, &emulated_, &pause_gate_};
   for (uint32_t id = 0; id < config.vcpus; ++id) {
     auto fd = vm_.create_vcpu(id);
     if (!fd) return tl::unexpected(fd.error());
@@ -155,6 +162,7 @@ Status Vm::create_vcpus(const VmConfig& config) {
       }
     }
     KILN_TRY(fd->set_cpuid(*cpuid));
+    cpuid_.push_back(*cpuid);
     KILN_TRY(fd->set_msrs(x86::boot_msrs()));
     vcpus_.push_back(std::make_unique<Vcpu>(id, std::move(*fd), ctx));
   }
@@ -174,52 +182,64 @@ Status Vm::set_boot_vcpu_registers() {
   return fd.set_fpu(x86::boot_fpu());
 }
 
-StopReason Vm::run() {
-  // SIGINT/SIGTERM/SIGHUP arrive through a signalfd in this thread only: block them before any thread starts.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGHUP);
-  sigset_t old_mask;
-  ::pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
-  UniqueFd sigfd(::signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK));
-  if (!sigfd) return {StopKind::kVmmError, "signalfd failed"};
+StopReason Vm::run(bool start_paused) {
+  // SIGINT/SIGTERM/SIGHUP arrive through a signalfd in this thread only: blocked before any vCPU
+  // thread starts.
+  auto signals = StopSignals::block();
+  if (!signals) return {StopKind::kVmmError, signals.error().message};
   if (auto ok = Vcpu::install_kick_handler(); !ok) return {StopKind::kVmmError, ok.error().message};
 
-  log("booting {} with {} vCPU(s), {} MiB", boot_->kind, vcpus_.size(), mem_.total_size() / MiB);
+  if (boot_) {
+    log("booting {} with {} vCPU(s), {} MiB", boot_->kind, vcpus_.size(), mem_.total_size() / MiB);
+  } else {
+    log("{} the restored VM ({} vCPU(s), {} MiB)", start_paused ? "holding" : "resuming", vcpus_.size(),
+        mem_.total_size() / MiB);
+  }
   Console::InputSink sink = [serial = serial_](std::span<const uint8_t> in) { return serial->enqueue_input(in); };
   if (console_kind_ == ConsoleKind::kVirtio && virtio_.console_input()) sink = virtio_.console_input();
   auto console = Console::start(std::move(sink), &stop_);
   if (!console) return {StopKind::kVmmError, console.error().message};
   console_ = std::move(*console);
-  for (auto& vcpu : vcpus_) {
-    if (auto ok = vcpu->start(); !ok) stop_.request({StopKind::kVmmError, ok.error().message});
+  {
+    std::lock_guard lock(control_mu_);
+    if (start_paused) {
+      pause_gate_.request_pause();
+      for (auto& vcpu : vcpus_) vcpu->kick();  // not started yet: sets immediate_exit only
+      console_->pause();
+      if (!devices_paused_) pause_devices();
+      paused_ = true;
+    } else if (devices_paused_) {
+      resume_devices();  // a restored VM's devices
+    }
+    for (auto& vcpu : vcpus_) {
+      if (auto ok = vcpu->start(); !ok) stop_.request({StopKind::kVmmError, ok.error().message});
+    }
+    running_ = true;
   }
 
   while (!stop_.requested()) {
-    pollfd fds[2] = {{sigfd.get(), POLLIN, 0}, {stop_.event_fd(), POLLIN, 0}};
+    pollfd fds[2] = {{signals->fd(), POLLIN, 0}, {stop_.event_fd(), POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
       stop_.request({StopKind::kVmmError, "poll failed"});
       break;
     }
-    signalfd_siginfo info{};
-    if ((fds[0].revents & POLLIN) != 0 && ::read(sigfd.get(), &info, sizeof(info)) == sizeof(info)) {
-      const int signo = static_cast<int>(info.ssi_signo);
-      stop_.request({StopKind::kSignal, fmt::format("stopped by signal {} ({})", signo, ::strsignal(signo)), signo});
+    if ((fds[0].revents & POLLIN) != 0) {
+      if (auto signo = signals->take()) stop_.request(signal_stop(*signo));
     }
   }
   stop_vcpus();
   virtio_.shutdown();
   console_.reset();  // restores the terminal
   if (emulated_.total() > 0) log("instructions kiln emulated for KVM: {}", emulated_.summary());
-  ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   return *stop_.reason();
 }
 
 void Vm::stop_vcpus() {
+  std::lock_guard lock(control_mu_);
+  pause_gate_.wake_all();  // parked vCPUs see the stop request
   for (auto& vcpu : vcpus_) vcpu->kick();
   for (auto& vcpu : vcpus_) vcpu->join();
+  running_ = false;
 }
 
 }  // namespace kiln

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -10,11 +11,13 @@
 #include "arch/x86_64/platform/mptable.h"
 #include "common/result.h"
 #include "devices/bus.h"
+#include "devices/i8042.h"
 #include "devices/serial.h"
 #include "kvm/kvm.h"
 #include "memory/guest_memory.h"
 #include "vmm/access_log.h"
 #include "vmm/console.h"
+#include "vmm/pause_gate.h"
 #include "vmm/stop_controller.h"
 #include "vmm/vcpu.h"
 #include "vmm/virtio_devices.h"
@@ -31,10 +34,40 @@ class Vm {
   ~Vm();
 
   // Runs the guest until it resets or shuts down, kiln gets SIGINT/SIGTERM/SIGHUP, or an error.
-  [[nodiscard]] StopReason run();
+  // `start_paused`: every vCPU parks before its first instruction until resume().
+  [[nodiscard]] StopReason run(bool start_paused = false);
+  // Asks run() to end with `reason` (thread-safe; the first request wins).
+  void request_stop(StopReason reason) { stop_.request(std::move(reason)); }
+
+  // Pause and resume, thread-safe (e.g. from the API thread while run() runs). Pausing parks every
+  // vCPU outside KVM_RUN, then quiesces the devices (in-flight requests completed) and holds
+  // console input; resuming tells each vCPU's kvmclock that it was stopped (kvm/api.txt 4.70)
+  // so the guest's watchdogs do not fire, then lets everything go.
+  [[nodiscard]] Status pause();
+  [[nodiscard]] Status resume();
+  [[nodiscard]] bool paused() const;
+
+  // Snapshot (vm_snapshot.cpp): the paused VM's whole state to `snapshot_path` (versioned,
+  // checksummed) and its RAM to `mem_path` (sparse).
+  [[nodiscard]] Status save_snapshot(const std::string& snapshot_path, const std::string& mem_path);
+  // A VM rebuilt from a snapshot, RAM mapped privately from `mem_path` (pages read on first
+  // touch); every field is validated first and nothing runs until run(). Its devices wait paused
+  // for run() (or resume()).
+  [[nodiscard]] static Result<std::unique_ptr<Vm>> restore(const std::string& snapshot_path,
+                                                           const std::string& mem_path);
+
+  // The i8042 Ctrl-Alt-Del key sequence (the guest decides what it means).
+  [[nodiscard]] Status send_ctrl_alt_del();
+  // A new backing file for disk `index` (PATCH /drives): the guest sees the new capacity.
+  [[nodiscard]] Status update_drive(size_t index, const std::string& path);
+  // Counters as one JSON object (FlushMetrics).
+  [[nodiscard]] std::string metrics_json() const;
 
  private:
-  Vm(Kvm kvm, VmFd vm, GuestMemory mem) : kvm_(std::move(kvm)), vm_(std::move(vm)), mem_(std::move(mem)) {}
+  Vm(Kvm kvm, VmFd vm, GuestMemory mem, VmConfig config)
+      : kvm_(std::move(kvm)), vm_(std::move(vm)), mem_(std::move(mem)), config_(std::move(config)) {}
+  // KVM, RAM and the VM fd, then everything but the guest's initial state (shared by create and restore).
+  [[nodiscard]] static Result<std::unique_ptr<Vm>> assemble(const VmConfig& config, Kvm kvm, GuestMemory mem);
   [[nodiscard]] Status setup_irqchip();
   [[nodiscard]] Status register_memory();
   [[nodiscard]] Status setup_devices(const VmConfig& config);
@@ -42,16 +75,27 @@ class Vm {
   [[nodiscard]] Status create_vcpus(const VmConfig& config);
   [[nodiscard]] Status set_boot_vcpu_registers();
   void stop_vcpus();
+  [[nodiscard]] Status pause_locked();
+  void pause_devices();
+  void resume_devices();
 
   Kvm kvm_;
   VmFd vm_;
   GuestMemory mem_;
+  VmConfig config_;
+  std::vector<std::vector<kvm_cpuid_entry2>> cpuid_;  // what each vCPU was given (KVM cannot read it back)
+  std::shared_ptr<I8042> i8042_;
+  bool devices_paused_ = false;  // restored devices wait for run()
   Bus pio_;
   Bus mmio_;
   std::shared_ptr<Serial> serial_;
   VirtioDevices virtio_;  // after mem_: device threads stop before guest RAM is unmapped
   ConsoleKind console_kind_ = ConsoleKind::kSerial;
   StopController stop_;
+  PauseGate pause_gate_;
+  mutable std::mutex control_mu_;  // serialises pause, resume, snapshot and stop_vcpus
+  bool running_ = false;          // vCPU threads started and not yet joined
+  bool paused_ = false;
   UnhandledAccessLog unhandled_;
   x86::EmulationCounters emulated_;
   x86::MpCpuSignature cpu_signature_;

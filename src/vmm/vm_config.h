@@ -12,6 +12,7 @@ namespace kiln {
 
 // One --disk: a raw image (virtio-blk).
 struct DiskConfig {
+  std::string id;  // the API's drive_id (empty from the command line)
   std::string path;
   bool readonly = false;
   bool direct = false;  // O_DIRECT

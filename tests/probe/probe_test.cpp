@@ -82,6 +82,13 @@ void check_virtio_mmio_list(const ProbeOutput& out) {
   EXPECT_EQ(r->fields.at("devices"), "2");
 }
 
+void check_ticker(const ProbeOutput& out) {
+  expect_ok(out, {"ticker.monotonic"});
+  const auto ticks = out.find_all("info", "tick");
+  ASSERT_EQ(ticks.size(), 20u);
+  EXPECT_EQ(ticks.back()->fields.at("n"), "20");
+}
+
 const ProbeCase kBaseCases[] = {
     {"exits", "probe=exits count=10000", {}, check_exits},
     {"serial", "probe=serial", {}, check_serial},
@@ -94,6 +101,7 @@ const ProbeCase kBaseCases[] = {
      "probe=selftest irq=0 virtio_mmio.device=4K@0xd0000000:5 virtio_mmio.device=0x200@0xd0001000:6:2",
      {},
      check_virtio_mmio_list},
+    {"ticker", "probe=ticker ticks=20 period_us=1000", {}, check_ticker},
     {"unknown_scenario", "probe=no-such-scenario", {"probe"}},
 };
 

@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <vector>
 
 #include "devices/bus.h"
 #include "devices/i8042.h"
+#include "devices/irq.h"
 
 namespace kiln {
 namespace {
@@ -152,6 +154,75 @@ TEST(I8042, ResetCallbackMayUseTheDevice) {
   const uint8_t cmd = 0xfe;
   dev->write(I8042::kCommandOffset, std::span(&cmd, 1));
   EXPECT_EQ(seen & I8042::kStatusNotInhibited, I8042::kStatusNotInhibited);
+}
+
+class CountingTrigger : public IrqTrigger {
+ public:
+  void trigger() override { ++count; }
+  int count = 0;
+};
+
+class I8042KeysTest : public testing::Test {
+ protected:
+  I8042KeysTest() { EXPECT_TRUE(keys_bus_.add(I8042::kBase, I8042::kLength, keys_, "i8042")); }
+  uint8_t key_inb(uint16_t port) {
+    uint8_t b = 0;
+    EXPECT_TRUE(keys_bus_.read(port, std::span(&b, 1)));
+    return b;
+  }
+  void key_outb(uint16_t port, uint8_t v) { EXPECT_TRUE(keys_bus_.write(port, std::span(&v, 1))); }
+  std::vector<uint8_t> drain() {
+    std::vector<uint8_t> bytes;
+    while ((key_inb(0x64) & I8042::kStatusOutputFull) != 0 && bytes.size() < 32) bytes.push_back(key_inb(0x60));
+    return bytes;
+  }
+
+  std::shared_ptr<CountingTrigger> irq_ = std::make_shared<CountingTrigger>();
+  std::shared_ptr<I8042> keys_ = std::make_shared<I8042>([] {}, irq_);
+  Bus keys_bus_;
+};
+
+TEST_F(I8042KeysTest, CtrlAltDelUsesSet1WhenTheControllerTranslates) {
+  // kDefaultCtr has the translate bit, as Linux leaves it: the guest sees set 1 make codes.
+  ASSERT_TRUE(keys_->queue_ctrl_alt_del());
+  EXPECT_EQ(irq_->count, 1);
+  EXPECT_EQ(drain(), (std::vector<uint8_t>{0x1d, 0x38, 0xe0, 0x53}));
+  // Each read that leaves bytes behind interrupts again (3 of the 4 reads).
+  EXPECT_EQ(irq_->count, 4);
+}
+
+TEST_F(I8042KeysTest, CtrlAltDelUsesSet2WithoutTranslation) {
+  key_outb(0x64, 0x60);
+  key_outb(0x60, I8042::kCtrKbdInt | I8042::kCtrSystemFlag);  // translate off (i8042.direct)
+  ASSERT_TRUE(keys_->queue_ctrl_alt_del());
+  EXPECT_EQ(drain(), (std::vector<uint8_t>{0x14, 0x11, 0xe0, 0x71}));
+}
+
+TEST_F(I8042KeysTest, NoInterruptWhileTheGuestMasksTheKeyboard) {
+  key_outb(0x64, 0x60);
+  key_outb(0x60, I8042::kCtrSystemFlag | I8042::kCtrTranslate);  // keyboard interrupt off
+  ASSERT_TRUE(keys_->queue_ctrl_alt_del());
+  EXPECT_EQ(irq_->count, 0);
+  EXPECT_EQ(drain().size(), 4u);  // the guest may still poll the bytes
+  EXPECT_EQ(irq_->count, 0);
+}
+
+TEST_F(I8042KeysTest, AFullBufferRefusesTheWholeSequence) {
+  ASSERT_TRUE(keys_->queue_ctrl_alt_del());
+  ASSERT_TRUE(keys_->queue_ctrl_alt_del());
+  ASSERT_TRUE(keys_->queue_ctrl_alt_del());
+  ASSERT_TRUE(keys_->queue_ctrl_alt_del());  // 16 bytes: the buffer is full
+  auto refused = keys_->queue_ctrl_alt_del();
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("output buffer full"), std::string::npos);
+  EXPECT_EQ(drain().size(), 16u);
+  EXPECT_TRUE(keys_->queue_ctrl_alt_del());  // room again once the guest read them
+}
+
+TEST_F(I8042Test, CtrlAltDelWithoutAnIrqStillQueues) {
+  ASSERT_TRUE(dev_->queue_ctrl_alt_del());
+  EXPECT_EQ(inb(0x64) & I8042::kStatusOutputFull, I8042::kStatusOutputFull);
+  EXPECT_EQ(inb(0x60), 0x1d);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ constexpr Scenario kScenarios[] = {
     {"console", run_console},
     {"hostile", run_hostile},
     {"virtio-pci", run_virtio_pci},
+    {"ticker", run_ticker},
 };
 
 }  // namespace

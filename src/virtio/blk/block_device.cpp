@@ -67,7 +67,7 @@ Status BlockDevice::activate(Activation activation) {
   if (const int done = processor_->completion_fd(); done >= 0) {
     sources.push_back({done, [this] { processor_->service(); }});
   }
-  auto loop = EventLoop::start("kiln-blk", std::move(sources));
+  auto loop = EventLoop::start("kiln-blk", std::move(sources), active_.start_paused);
   if (!loop) {
     reset();
     return tl::unexpected(loop.error());
@@ -87,6 +87,90 @@ void BlockDevice::reset() {
   if (processor_) processor_->quiesce();
   processor_.reset();
   active_ = Activation{};
+}
+
+Status BlockDevice::pause() {
+  paused_ = true;
+  if (!loop_) return {};
+  loop_->pause();  // no service() runs now: the processor is ours until resume()
+  return processor_->complete_in_flight();
+}
+
+void BlockDevice::resume() {
+  paused_ = false;
+  if (!loop_) return;
+  loop_->resume();
+  // Requests made available while paused, or before the snapshot this device was restored from.
+  const uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(active_.queues[0].notify_fd, &one, sizeof(one));
+}
+
+Status BlockDevice::replace_image(const std::string& path) {
+  const BlockOptions old{image_.path(), image_.readonly(), image_.serial(), image_.direct()};
+  BlockOptions next = old;
+  next.path = path;
+  const bool was_paused = paused_;
+  Activation kept;
+  if (loop_) {
+    KILN_TRY(pause());  // requests in flight complete on the old file
+    kept = std::move(active_);
+    loop_.reset();
+    processor_.reset();
+    active_ = Activation{};
+  }
+  // The old file is closed (and unlocked) first: the new path may be the same file, resized.
+  image_ = DiskImage{};
+  auto image = DiskImage::open(next);
+  Status result;
+  if (image) {
+    image_ = std::move(*image);
+  } else {
+    result = tl::unexpected(image.error());
+    auto back = DiskImage::open(old);
+    if (!back) {
+      log("virtio-blk: {} cannot be reopened after a failed replacement: {}", old.path, back.error().message);
+      return result;  // the device stays inactive
+    }
+    image_ = std::move(*back);
+  }
+  config_.capacity = image_.capacity_sectors();
+  if (kept.interrupt != nullptr) {
+    Interrupt* interrupt = kept.interrupt;
+    kept.start_paused = was_paused;
+    KILN_TRY(activate(std::move(kept)));
+    paused_ = was_paused;
+    if (result) interrupt->config_changed();
+  }
+  return result;
+}
+
+namespace {
+// The disk as the guest knows it (fixed-width fields, no padding).
+struct DiskRecord {
+  uint64_t capacity_sectors;
+  uint32_t readonly;  // 0 or 1
+  uint32_t reserved;  // 0
+};
+static_assert(sizeof(DiskRecord) == 16);
+}  // namespace
+
+void BlockDevice::save_state(snapshot::Encoder& out) const {
+  out.pod(DiskRecord{image_.capacity_sectors(), image_.readonly() ? 1u : 0u, 0});
+}
+
+Status BlockDevice::restore_state(snapshot::Decoder& in) {
+  DiskRecord r{};
+  KILN_TRY(in.pod(r));
+  if (r.readonly > 1 || r.reserved != 0) return in.invalid("disk record flags are not 0 or 1");
+  if (r.capacity_sectors != image_.capacity_sectors()) {
+    return fail("disk {}: the snapshot's disk has {} sectors of 512 bytes, this image {}", image_.path(),
+                r.capacity_sectors, image_.capacity_sectors());
+  }
+  if ((r.readonly == 1) != image_.readonly()) {
+    return fail("disk {}: the snapshot's disk was {}, this one is {}", image_.path(),
+                r.readonly == 1 ? "read-only" : "writable", image_.readonly() ? "read-only" : "writable");
+  }
+  return {};
 }
 
 std::string_view BlockDevice::engine_name() const { return processor_ ? processor_->engine_name() : "inactive"; }

@@ -41,6 +41,19 @@ class BlockDevice final : public VirtioDevice {
   void write_config(uint64_t, std::span<const uint8_t>) override {}  // nothing writable is offered
   [[nodiscard]] Status activate(Activation activation) override;
   void reset() override;
+  // Parks the device thread, then waits for the I/O the kernel holds and returns those requests.
+  [[nodiscard]] Status pause() override;
+  void resume() override;
+  [[nodiscard]] const SplitQueue* active_queue(uint16_t index) const override { return queue_in(active_, index); }
+  // Nothing is in flight after pause(); the record holds the disk's capacity and read-only flag
+  // so that a snapshot is not restored against a different disk.
+  void save_state(snapshot::Encoder& out) const override;
+  [[nodiscard]] Status restore_state(snapshot::Decoder& in) override;
+
+  // PATCH /drives: a new backing file, same read-only/direct/serial options. Requests in flight
+  // finish on the old file first; an active device then raises a configuration change so the
+  // driver reads the new capacity. On error the old file stays (when it can be reopened).
+  [[nodiscard]] Status replace_image(const std::string& path);
 
   [[nodiscard]] const DiskImage& image() const { return image_; }
   // While active: the engine in use ("io_uring" or "synchronous"); "inactive" otherwise.
@@ -56,6 +69,7 @@ class BlockDevice final : public VirtioDevice {
   Activation active_;
   std::unique_ptr<RequestProcessor> processor_;
   std::unique_ptr<EventLoop> loop_;  // stopped first by reset()
+  bool paused_ = false;              // pause() without resume(): stays so across replace_image
 };
 
 }  // namespace kiln::virtio::blk

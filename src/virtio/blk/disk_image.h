@@ -22,6 +22,7 @@ class DiskImage {
   // Errors name the path and, where there is one, the fix (a size that is not a multiple of 512,
   // a file kiln may not write, a file system without O_DIRECT, an image another process holds).
   [[nodiscard]] static Result<DiskImage> open(const BlockOptions& options);
+  DiskImage() = default;  // no file (closed)
 
   [[nodiscard]] int fd() const { return fd_.get(); }
   [[nodiscard]] const std::string& path() const { return path_; }

@@ -40,6 +40,9 @@ class IoEngine {
   virtual void reap(const std::function<void(uint64_t tag, int64_t result)>& fn) = 0;
   // Blocks until no submitted operation can touch guest memory any more; results are dropped.
   virtual void drain() = 0;
+  // Blocks until reap() has at least one completion to report (a device pausing for a snapshot
+  // finishes what it started). Engines that complete inside queue() have nothing to wait for.
+  [[nodiscard]] virtual Status wait() { return {}; }
   // Readable when completions are waiting (the device loop watches it); -1 when operations
   // complete inside queue() and reap() is all it takes.
   [[nodiscard]] virtual int completion_fd() const = 0;

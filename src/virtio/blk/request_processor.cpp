@@ -202,6 +202,25 @@ void RequestProcessor::release(uint16_t index) {
   --in_flight_;
 }
 
+Status RequestProcessor::complete_in_flight() {
+  while (in_flight_ > 0) {
+    engine_->submit();
+    KILN_TRY(engine_->wait());
+    bool reaped = false;
+    engine_->reap([&](uint64_t tag, int64_t result) {
+      reaped = true;
+      on_completion(tag, result);  // a short transfer queues its rest: the next round submits it
+    });
+    if (!reaped) return fail("virtio-blk {}: the {} engine reports no completion for {} requests", options_.label,
+                             engine_->name(), in_flight_);
+  }
+  if (pushed_) {
+    pushed_ = false;
+    if (queue_.needs_interrupt()) interrupt_.used_buffer();
+  }
+  return {};
+}
+
 void RequestProcessor::quiesce() {
   engine_->drain();
   free_.clear();

@@ -36,6 +36,10 @@ class RequestProcessor {
 
   // Serves what is available and what has completed (after a queue notify or a completion event).
   void service();
+  // Waits for every started request to complete and returns it to the driver (used ring, then
+  // one interrupt decision), popping nothing new: the device is pausing for a snapshot. An error
+  // when the engine cannot finish them (the requests stay in flight).
+  [[nodiscard]] Status complete_in_flight();
   // Waits for the kernel to finish every submitted operation and forgets them all, without
   // touching the rings (the device is being reset).
   void quiesce();

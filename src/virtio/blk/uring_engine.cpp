@@ -86,6 +86,21 @@ class UringEngine final : public IoEngine {
     for (const auto& [tag, result] : done) fn(tag, result);
   }
 
+  Status wait() override {
+    submit();
+    if (in_kernel_ == 0) {
+      if (queued_ > 0) return fail("io_uring: {} operations could not be submitted", queued_);
+      return fail("io_uring: no operation in flight to wait for");
+    }
+    for (;;) {
+      io_uring_cqe* cqe = nullptr;  // left in the ring for reap()
+      const int err = ::io_uring_wait_cqe(&ring_, &cqe);
+      if (err == -EINTR || err == -EAGAIN) continue;
+      if (err < 0) return fail_errno("io_uring_wait_cqe", -err);
+      return {};
+    }
+  }
+
   void drain() override {
     if (!ready_) return;
     submit();

@@ -71,7 +71,7 @@ Status ConsoleDevice::activate(Activation activation) {
                          service();
                        }});
   }
-  auto loop = EventLoop::start("kiln-console", std::move(sources));
+  auto loop = EventLoop::start("kiln-console", std::move(sources), active_.start_paused);
   if (!loop) {
     reset();
     return tl::unexpected(loop.error());
@@ -81,9 +81,14 @@ Status ConsoleDevice::activate(Activation activation) {
     std::lock_guard lock(mu_);
     interrupt_ = active_.interrupt;
     size_negotiated_ = (active_.features & feature(kConsoleFSize)) != 0;
+    paused_ = active_.start_paused;
     // Linux reads cols/rows only on a configuration interrupt (it defers one that arrives while
-    // it probes), so the initial size is announced like a change.
-    if (size_negotiated_) interrupt_->config_changed();
+    // it probes), so the initial size is announced like a change; a restored driver has it.
+    if (!active_.restored) size_change_pending_ = size_negotiated_;
+    if (size_change_pending_ && !paused_) {
+      size_change_pending_ = false;
+      interrupt_->config_changed();
+    }
   }
   // Serve what the driver posted before DRIVER_OK and the input buffered meanwhile.
   wake_event->signal();
@@ -98,6 +103,7 @@ void ConsoleDevice::reset() {
     std::lock_guard lock(mu_);
     interrupt_ = nullptr;
     size_negotiated_ = false;
+    size_change_pending_ = false;
     wake_.reset();
   }
   rx_ = tx_ = nullptr;
@@ -120,7 +126,12 @@ void ConsoleDevice::set_size(uint16_t cols, uint16_t rows) {
   config_.rows = rows;
   // Appendix E: "a configuration change interrupt may occur. The updated size can be read from
   // the configuration fields."
-  if (interrupt_ != nullptr && size_negotiated_) interrupt_->config_changed();
+  if (interrupt_ == nullptr || !size_negotiated_) return;
+  if (paused_) {
+    size_change_pending_ = true;  // resume() announces it
+  } else {
+    interrupt_->config_changed();
+  }
 }
 
 void ConsoleDevice::service() {
@@ -141,6 +152,7 @@ bool ConsoleDevice::transmit() {
     q.disable_notification();
     while (served < kBatchChains) {
       if (stopping_) return false;
+      if (pausing_) return true;  // the next round comes after resume()
       auto next = q.pop();
       if (next && !*next) break;
       ++served;
@@ -192,7 +204,7 @@ bool ConsoleDevice::receive() {
   unsigned served = 0;
   bool more = false;
   while (input_.size() > 0 && !stopping_) {
-    if (served >= kBatchChains) {
+    if (served >= kBatchChains || pausing_) {
       more = true;
       break;
     }

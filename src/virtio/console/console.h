@@ -78,6 +78,14 @@ class ConsoleDevice final : public VirtioDevice {
   [[nodiscard]] Status activate(Activation activation) override;
   // Stops the thread and forgets the queues; input not yet delivered stays buffered.
   void reset() override;
+  // Parks the thread between chains (every popped chain is returned by then). Meanwhile host
+  // input stays buffered and a size change waits: its interrupt is raised by resume().
+  [[nodiscard]] Status pause() override;
+  void resume() override;
+  [[nodiscard]] const SplitQueue* active_queue(uint16_t index) const override { return queue_in(active_, index); }
+  // cols/rows as the guest knows them, a size change not yet announced, and the buffered input.
+  void save_state(snapshot::Encoder& out) const override;
+  [[nodiscard]] Status restore_state(snapshot::Decoder& in) override;
 
   // Host input -> guest. Takes as many bytes as fit in the buffer (whether or not a driver is
   // running) and returns that count; the rest is NOT taken and the caller retries or drops it.
@@ -111,11 +119,14 @@ class ConsoleDevice final : public VirtioDevice {
   ConsoleConfig config_;
   Interrupt* interrupt_ = nullptr;  // while active
   bool size_negotiated_ = false;
+  bool paused_ = false;          // between pause() and resume(): no interrupt is raised
+  bool size_change_pending_ = false;  // set_size while paused: announced by resume()
   std::optional<EventFd> wake_;  // while active: input arrived, or the thread yielded
 
   // Device-thread state (set up before the thread starts, cleared after it stopped).
   std::unique_ptr<EventLoop> loop_;
   std::atomic<bool> stopping_{false};  // reset() is waiting: the thread stops between chains
+  std::atomic<bool> pausing_{false};   // pause() is waiting: the thread yields between chains
   Activation active_;
   SplitQueue* rx_ = nullptr;
   SplitQueue* tx_ = nullptr;

@@ -10,6 +10,7 @@
 #include <deque>
 #include <mutex>
 #include <span>
+#include <vector>
 
 namespace kiln::virtio {
 
@@ -42,6 +43,21 @@ class InputBuffer {
     }
     if (n > 0) space_cv_.notify_all();
   }
+
+  // Everything held, front first (snapshot).
+  [[nodiscard]] std::vector<uint8_t> contents() const {
+    std::lock_guard lock(mu_);
+    return {bytes_.begin(), bytes_.end()};
+  }
+  // Replaces what is held with `bytes` (at most the capacity; the caller checks).
+  void assign(std::span<const uint8_t> bytes) {
+    {
+      std::lock_guard lock(mu_);
+      bytes_.assign(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(std::min(bytes.size(), capacity_)));
+    }
+    space_cv_.notify_all();
+  }
+  [[nodiscard]] size_t capacity() const { return capacity_; }
 
   [[nodiscard]] size_t size() const {
     std::lock_guard lock(mu_);

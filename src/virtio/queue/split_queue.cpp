@@ -134,4 +134,45 @@ bool SplitQueue::enable_notification() {
   return !broken_ && avail_idx() != next_avail_;
 }
 
+namespace {
+
+// What a snapshot holds of a queue (fixed-width fields, no padding).
+struct QueuePosition {
+  uint16_t size;
+  uint16_t next_avail;
+  uint16_t next_used;
+  uint16_t signalled_used;
+  uint16_t broken;  // 0 or 1
+};
+static_assert(sizeof(QueuePosition) == 10);
+
+}  // namespace
+
+void SplitQueue::save_state(snapshot::Encoder& out) const {
+  out.pod(QueuePosition{layout_.size, next_avail_, next_used_, signalled_used_, static_cast<uint16_t>(broken_ ? 1 : 0)});
+}
+
+Status SplitQueue::restore_state(snapshot::Decoder& in) {
+  QueuePosition p{};
+  KILN_TRY(in.pod(p));
+  if (p.size != layout_.size) return in.invalid(fmt::format("a queue of {} entries saved, {} set up", p.size, layout_.size));
+  if (p.broken > 1) return in.invalid(fmt::format("queue broken flag holds {}", p.broken));
+  // 2.4.2: the used index in guest memory is the device's own; another value means the memory and
+  // the device state come from different moments.
+  const uint16_t used_in_memory = load_acquire(used_, 2);
+  if (used_in_memory != p.next_used) {
+    return in.invalid(fmt::format("used index {} saved, guest memory holds {}", p.next_used, used_in_memory));
+  }
+  if (static_cast<uint16_t>(p.next_avail - p.next_used) > layout_.size) {
+    return in.invalid(fmt::format("next available index {} is more than {} entries past used index {}", p.next_avail,
+                                  layout_.size, p.next_used));
+  }
+  // signalled_used only decides whether the next batch interrupts: every value is safe.
+  next_avail_ = p.next_avail;
+  next_used_ = p.next_used;
+  signalled_used_ = p.signalled_used;
+  broken_ = p.broken == 1;
+  return {};
+}
+
 }  // namespace kiln::virtio

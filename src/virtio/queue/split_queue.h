@@ -10,6 +10,7 @@
 
 #include "common/result.h"
 #include "memory/guest_memory.h"
+#include "snapshot/codec.h"
 #include "virtio/queue/descriptor_chain.h"
 
 namespace kiln::virtio {
@@ -54,10 +55,19 @@ class SplitQueue {
   void disable_notification();
   [[nodiscard]] bool enable_notification();
 
+  // Snapshot: the device's position in the rings (the rings themselves are guest memory). Saved
+  // while the device is paused; restored into a queue just created over the same layout, after
+  // guest memory was restored from the same snapshot. Restore checks the position against the
+  // rings (the used index there must be the saved one) and leaves the queue unchanged on error.
+  void save_state(snapshot::Encoder& out) const;
+  [[nodiscard]] Status restore_state(snapshot::Decoder& in);
+
   [[nodiscard]] uint16_t size() const { return layout_.size; }
   [[nodiscard]] bool broken() const { return broken_; }
   [[nodiscard]] uint16_t next_avail() const { return next_avail_; }
   [[nodiscard]] uint16_t next_used() const { return next_used_; }
+  // Chains popped and not yet returned to the used ring.
+  [[nodiscard]] uint16_t in_flight() const { return static_cast<uint16_t>(next_avail_ - next_used_); }
   [[nodiscard]] const QueueLayout& layout() const { return layout_; }
 
  private:

@@ -16,11 +16,14 @@ Status Rng::activate(Activation activation) {
   if (activation.queues.empty() || !activation.queues[0].queue) return fail("the request queue was not set up");
   active_ = std::move(activation);
   const int notify = active_.queues[0].notify_fd;
-  auto loop = EventLoop::start("kiln-rng", {{notify, [this, notify] {
-                                               uint64_t count = 0;
-                                               [[maybe_unused]] auto n = ::read(notify, &count, sizeof(count));
-                                               process_queue();
-                                             }}});
+  auto loop = EventLoop::start("kiln-rng",
+                               {{notify,
+                                 [this, notify] {
+                                   uint64_t count = 0;
+                                   [[maybe_unused]] auto n = ::read(notify, &count, sizeof(count));
+                                   process_queue();
+                                 }}},
+                               active_.start_paused);
   if (!loop) return tl::unexpected(loop.error());
   loop_ = std::move(*loop);
   return {};
@@ -29,6 +32,20 @@ Status Rng::activate(Activation activation) {
 void Rng::reset() {
   loop_.reset();  // joins the thread: nothing touches the queue after this
   active_ = Activation{};
+}
+
+Status Rng::pause() {
+  // Every chain a pass pops is returned before it ends: parked between passes, nothing is in flight.
+  if (loop_) loop_->pause();
+  return {};
+}
+
+void Rng::resume() {
+  if (!loop_) return;
+  loop_->resume();
+  // Requests the driver made while the device was paused (or before a snapshot) are seen.
+  const uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(active_.queues[0].notify_fd, &one, sizeof(one));
 }
 
 void Rng::process_queue() {

@@ -29,6 +29,12 @@ class Rng final : public VirtioDevice {
   void write_config(uint64_t, std::span<const uint8_t>) override {}
   [[nodiscard]] Status activate(Activation activation) override;
   void reset() override;
+  [[nodiscard]] Status pause() override;
+  void resume() override;
+  [[nodiscard]] const SplitQueue* active_queue(uint16_t index) const override { return queue_in(active_, index); }
+  // Nothing beyond the queue: an empty record.
+  void save_state(snapshot::Encoder&) const override {}
+  [[nodiscard]] Status restore_state(snapshot::Decoder&) override { return {}; }
 
   // Serves every request available now (the loop thread's handler; public for unit tests).
   void process_queue();

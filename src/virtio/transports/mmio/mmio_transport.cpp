@@ -160,6 +160,7 @@ void MmioTransport::activate() {
   a.mem = &mem_;
   a.features = acked_features_;
   a.interrupt = this;
+  a.start_paused = paused_;
   for (size_t i = 0; i < queues_.size(); ++i) {
     ActiveQueue aq;
     aq.notify_fd = notify_[i].fd();
@@ -188,6 +189,11 @@ void MmioTransport::activate() {
     return;
   }
   activated_ = true;
+}
+
+void MmioTransport::reset() {
+  std::lock_guard lock(mu_);
+  reset_locked();
 }
 
 void MmioTransport::reset_locked() {

@@ -1,6 +1,7 @@
 // The legacy virtio-mmio transport (virtio 0.9.5, Appendix X): one 4 KiB register window per
 // device on the MMIO bus, one edge-triggered interrupt line. vCPU threads access the registers;
-// device threads raise interrupts through the atomic InterruptStatus.
+// device threads raise interrupts through the atomic InterruptStatus. For snapshots the transport
+// pauses its device and saves the registers, the queues' positions and the device's own state.
 #pragma once
 
 #include <atomic>
@@ -12,6 +13,7 @@
 #include "devices/bus.h"
 #include "devices/irq.h"
 #include "memory/guest_memory.h"
+#include "snapshot/codec.h"
 #include "virtio/device.h"
 
 namespace kiln::virtio {
@@ -37,6 +39,22 @@ class MmioTransport final : public BusDevice, public Interrupt {
   [[nodiscard]] VirtioDevice& device() const { return *device_; }
   // Stops the device (kiln shutting down).
   void shutdown();
+  // Status 0, as if the driver wrote it (a failed restore leaves the transport this way).
+  void reset();
+
+  // Snapshot support, with every vCPU parked (no register access meanwhile).
+  // pause(): the device completes what is in flight and goes quiet (VirtioDevice::pause); a
+  // transport that is already paused stays so. An error names the device; it is paused anyway.
+  [[nodiscard]] Status pause();
+  // The device serves again; also starts a transport restored by restore_state().
+  void resume();
+  // Registers, queue positions and device state; only while paused.
+  [[nodiscard]] Status save_state(snapshot::Encoder& out);
+  // Into a transport over guest memory restored from the same snapshot, with the same kind of
+  // device: every field is checked as untrusted input. With DRIVER_OK in the saved status the
+  // device is activated on the restored queues, paused (resume() starts it). On error the
+  // transport is reset, never half-active.
+  [[nodiscard]] Status restore_state(snapshot::Decoder& in);
 
  private:
   struct QueueRegs {
@@ -51,6 +69,7 @@ class MmioTransport final : public BusDevice, public Interrupt {
   void set_status(uint32_t value);
   void activate();
   void reset_locked();
+  [[nodiscard]] Status restore_locked(snapshot::Decoder& in);
   [[nodiscard]] bool active() const { return (status_ & kStatusDriverOkBit) != 0; }
 
   static constexpr uint32_t kStatusDriverOkBit = 4;
@@ -69,6 +88,7 @@ class MmioTransport final : public BusDevice, public Interrupt {
   std::vector<QueueRegs> queues_;
   uint32_t status_ = 0;
   bool activated_ = false;
+  bool paused_ = false;  // between pause() (or restore_state()) and resume()
   std::atomic<uint32_t> interrupt_status_{0};
 };
 

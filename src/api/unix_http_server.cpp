@@ -1,0 +1,95 @@
+#include "api/unix_http_server.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <string_view>
+
+#include "common/log.h"
+
+namespace kiln::api {
+
+UnixHttpServer::~UnixHttpServer() { shutdown(); }
+
+Status UnixHttpServer::start(const std::string& path, std::chrono::milliseconds io_timeout) {
+  if (thread_.joinable()) return fail("the API server is already running");
+  auto listener = UnixListener::bind(path);
+  if (!listener) return tl::unexpected(listener.error());
+  auto stop = EventFd::create();
+  if (!stop) return tl::unexpected(stop.error());
+  listener_ = std::make_unique<UnixListener>(std::move(*listener));
+  stop_ = std::make_unique<EventFd>(std::move(*stop));
+  io_timeout_ = io_timeout;
+  thread_ = std::thread([this] { run(); });
+  return {};
+}
+
+void UnixHttpServer::shutdown() {
+  if (thread_.joinable()) {
+    stop_->signal();
+    thread_.join();
+  }
+  connections_.clear();
+  listener_.reset();  // removes the socket file
+}
+
+void UnixHttpServer::run() {
+  std::vector<pollfd> fds;
+  for (;;) {
+    fds.clear();
+    fds.push_back({stop_->fd(), POLLIN, 0});
+    fds.push_back({listener_->fd(), POLLIN, 0});
+    for (const auto& c : connections_) fds.push_back({c->fd(), POLLIN, 0});
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      log("API server: poll: {}", std::strerror(errno));
+      return;
+    }
+    if (fds[0].revents != 0) return;
+    // Serve before accepting: `connections_` indices match `fds` from 2 on.
+    for (size_t i = fds.size(); i-- > 2;) {
+      if (fds[i].revents == 0) continue;
+      if (!serve(*connections_[i - 2])) connections_.erase(connections_.begin() + static_cast<std::ptrdiff_t>(i - 2));
+    }
+    if (fds[1].revents != 0) accept_connections();
+  }
+}
+
+void UnixHttpServer::accept_connections() {
+  for (;;) {
+    UniqueFd fd(::accept4(listener_->fd(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!fd) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) log("API server: accept: {}", std::strerror(errno));
+      return;
+    }
+    if (connections_.size() >= kMaxConnections) {
+      refuse(fd.get());
+      continue;
+    }
+    connections_.push_back(std::make_unique<FdStream>(std::move(fd), io_timeout_));
+  }
+}
+
+bool UnixHttpServer::serve(FdStream& stream) {
+  do {
+    bool connection_closed = false;
+    close_current_ = false;
+    // process_request reads one request, routes it and writes the response; false when the
+    // peer closed the connection or a read or write failed.
+    if (!process_request(stream, false, connection_closed, nullptr)) return false;
+    if (connection_closed || close_current_) return false;
+  } while (stream.has_buffered_data());
+  return true;
+}
+
+void UnixHttpServer::refuse(int fd) const {
+  static constexpr std::string_view kBody = R"({"fault_message": "Too many open connections to the API socket."})";
+  const std::string response = fmt::format(
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\n"
+      "Connection: close\r\n\r\n{}",
+      kBody.size(), kBody);
+  [[maybe_unused]] const ssize_t n = ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
+}
+
+}  // namespace kiln::api

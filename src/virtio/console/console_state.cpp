@@ -1,0 +1,68 @@
+// ConsoleDevice: pause/resume and snapshot state (virtio 0.9.5 Appendix E configuration layout).
+#include "virtio/console/console.h"
+
+namespace kiln::virtio {
+namespace {
+
+// cols/rows as the guest read them (fixed-width fields, no padding).
+struct ConsoleRecord {
+  uint16_t cols;
+  uint16_t rows;
+  uint32_t size_change_pending;  // 0 or 1
+};
+static_assert(sizeof(ConsoleRecord) == 8);
+
+}  // namespace
+
+Status ConsoleDevice::pause() {
+  {
+    std::lock_guard lock(mu_);
+    paused_ = true;
+  }
+  if (loop_) {
+    // The thread finishes the chain it is on (so nothing stays popped), then parks.
+    pausing_ = true;
+    loop_->pause();
+    pausing_ = false;
+  }
+  return {};
+}
+
+void ConsoleDevice::resume() {
+  std::lock_guard lock(mu_);
+  paused_ = false;
+  if (size_change_pending_ && interrupt_ != nullptr) interrupt_->config_changed();
+  size_change_pending_ = false;
+  if (loop_) {
+    loop_->resume();
+    // Input buffered and chains posted while paused (or before a restored snapshot) are served.
+    if (wake_) wake_->signal();
+  }
+}
+
+void ConsoleDevice::save_state(snapshot::Encoder& out) const {
+  {
+    std::lock_guard lock(mu_);
+    out.pod(ConsoleRecord{config_.cols, config_.rows, size_change_pending_ ? 1u : 0u});
+  }
+  out.bytes(input_.contents());
+}
+
+Status ConsoleDevice::restore_state(snapshot::Decoder& in) {
+  if (loop_) return fail("virtio-console: state restored into an active device");
+  ConsoleRecord r{};
+  KILN_TRY(in.pod(r));
+  if (r.size_change_pending > 1) return in.invalid(fmt::format("size-change flag holds {}", r.size_change_pending));
+  auto input = in.bytes(input_.capacity());
+  if (!input) return tl::unexpected(input.error());
+  {
+    std::lock_guard lock(mu_);
+    config_.cols = r.cols;
+    config_.rows = r.rows;
+    size_change_pending_ = r.size_change_pending == 1;
+  }
+  input_.assign(*input);
+  return {};
+}
+
+}  // namespace kiln::virtio

@@ -1,0 +1,83 @@
+// Vm's controls while it runs (from the API thread): pause and resume, Ctrl-Alt-Del, drive
+// updates, metrics.
+#include <fmt/format.h>
+
+#include "common/log.h"
+#include "vmm/vm.h"
+
+namespace kiln {
+
+Status Vm::pause() {
+  std::lock_guard lock(control_mu_);
+  return pause_locked();
+}
+
+Status Vm::pause_locked() {
+  if (!running_ || stop_.requested()) return fail("the VM is not running");
+  if (paused_) return {};
+  pause_gate_.request_pause();
+  for (auto& vcpu : vcpus_) vcpu->kick();
+  if (!pause_gate_.wait_parked(static_cast<uint32_t>(vcpus_.size()), [this] { return stop_.requested(); })) {
+    pause_gate_.resume();
+    return fail("the VM stopped while pausing");
+  }
+  if (console_) console_->pause();
+  pause_devices();
+  paused_ = true;
+  return {};
+}
+
+void Vm::pause_devices() {
+  serial_->pause();
+  virtio_.pause();
+  devices_paused_ = true;
+}
+
+void Vm::resume_devices() {
+  virtio_.resume();
+  serial_->resume();
+  devices_paused_ = false;
+}
+
+Status Vm::resume() {
+  std::lock_guard lock(control_mu_);
+  if (!running_ || stop_.requested()) return fail("the VM is not running");
+  if (!paused_) return {};
+  // PVCLOCK_GUEST_STOPPED (msr.txt): the guest's watchdogs then forgive the time it was stopped.
+  for (auto& vcpu : vcpus_) {
+    // false: the guest uses no kvmclock, so there is nothing to tell.
+    if (auto told = vcpu->fd().kvmclock_ctrl(); !told) log("KVM_KVMCLOCK_CTRL: {}", told.error().message);
+  }
+  resume_devices();
+  if (console_) console_->resume();
+  pause_gate_.resume();
+  paused_ = false;
+  return {};
+}
+
+bool Vm::paused() const {
+  std::lock_guard lock(control_mu_);
+  return paused_;
+}
+
+Status Vm::send_ctrl_alt_del() {
+  std::lock_guard lock(control_mu_);
+  if (!running_ || stop_.requested()) return fail("the VM is not running");
+  return i8042_->queue_ctrl_alt_del();
+}
+
+Status Vm::update_drive(size_t index, const std::string& path) {
+  std::lock_guard lock(control_mu_);
+  if (index >= config_.disks.size()) return fail("no drive {}", index);
+  KILN_TRY(virtio_.replace_disk(index, path));
+  config_.disks[index].path = path;
+  return {};
+}
+
+std::string Vm::metrics_json() const {
+  std::lock_guard lock(control_mu_);
+  return fmt::format(R"({{"vcpus":{},"memory_mib":{},"paused":{},"emulated_instructions":{}}})",
+                     vcpus_.size(), mem_.total_size() / MiB, paused_ ? "true" : "false", emulated_.total());
+}
+
+}  // namespace kiln

@@ -1,0 +1,89 @@
+// PUT /snapshot/create (a paused VM) and PUT /snapshot/load (a fresh kiln, nothing configured).
+#include "api_test_fixture.h"
+
+namespace kiln::api::test {
+namespace {
+
+using nlohmann::json;
+
+const std::string kCreate = R"({"snapshot_type": "Full", "snapshot_path": "/tmp/vm.state", "mem_file_path": "/tmp/vm.mem"})";
+
+TEST_F(ApiTest, SnapshotCreateNeedsAPausedVm) {
+  expect_fault(client_.put("/snapshot/create", kCreate), "not supported before starting the microVM");
+  boot_minimal_vm();
+  expect_fault(client_.put("/snapshot/create", kCreate), "Create snapshot error: the microVM must be paused first");
+  expect_no_content(client_.patch("/vm", R"({"state": "Paused"})"));
+  expect_no_content(client_.put("/snapshot/create", kCreate));
+  ASSERT_TRUE(vmm_.created());
+  EXPECT_EQ(vmm_.created()->snapshot_path, "/tmp/vm.state");
+  EXPECT_EQ(vmm_.created()->mem_file_path, "/tmp/vm.mem");
+  vmm_.fail_next("disk full");
+  expect_fault(client_.put("/snapshot/create", kCreate), "Create snapshot error: disk full");
+}
+
+TEST_F(ApiTest, SnapshotCreateBodiesAreChecked) {
+  boot_minimal_vm();
+  expect_no_content(client_.patch("/vm", R"({"state": "Paused"})"));
+  expect_fault(client_.put("/snapshot/create", "[]"), "expected a JSON object");
+  expect_fault(client_.put("/snapshot/create", R"({"snapshot_path": "/tmp/s"})"), "missing field `mem_file_path`");
+  expect_fault(client_.put("/snapshot/create", R"({"mem_file_path": "/tmp/m"})"), "missing field `snapshot_path`");
+  expect_fault(client_.put("/snapshot/create", R"({"snapshot_path": "/s", "mem_file_path": "/m", "compress": true})"),
+               "unknown field `compress`");
+  expect_fault(client_.put("/snapshot/create", R"({"snapshot_type": "Diff", "snapshot_path": "/s", "mem_file_path": "/m"})"),
+               "kiln only creates Full snapshots");
+  expect_fault(client_.put("/snapshot/create", R"({"snapshot_type": "Half", "snapshot_path": "/s", "mem_file_path": "/m"})"),
+               "unknown variant `Half`");
+  EXPECT_FALSE(vmm_.created());
+}
+
+TEST_F(ApiTest, SnapshotLoadOnAFreshKiln) {
+  // The logger and metrics do not count as configuration (as in Firecracker).
+  expect_no_content(client_.put("/metrics", json{{"metrics_path", dir_.path() + "/m.json"}}.dump()));
+  expect_no_content(client_.put("/snapshot/load", R"({"snapshot_path": "/s", "mem_file_path": "/m", "resume_vm": true})"));
+  ASSERT_TRUE(vmm_.loaded());
+  EXPECT_EQ(vmm_.loaded()->snapshot_path, "/s");
+  EXPECT_EQ(vmm_.loaded()->mem_file_path, "/m");
+  EXPECT_TRUE(vmm_.loaded()->resume_vm);
+  EXPECT_EQ(client_.get("/").json()["state"], "Running");
+  expect_fault(client_.put("/snapshot/load", R"({"snapshot_path": "/s", "mem_file_path": "/m"})"),
+               "not supported after starting the microVM");
+}
+
+TEST_F(ApiTest, SnapshotLoadTakesAFileMemoryBackend) {
+  expect_no_content(client_.put("/snapshot/load",
+                                R"({"snapshot_path": "/s", "mem_backend": {"backend_type": "File", "backend_path": "/mem"}})"));
+  ASSERT_TRUE(vmm_.loaded());
+  EXPECT_EQ(vmm_.loaded()->mem_file_path, "/mem");
+  EXPECT_FALSE(vmm_.loaded()->resume_vm);
+  EXPECT_EQ(client_.get("/").json()["state"], "Paused");
+}
+
+TEST_F(ApiTest, SnapshotLoadBodiesAreChecked) {
+  const auto load = [&](const std::string& body) { return client_.put("/snapshot/load", body); };
+  expect_fault(load("{"), "deserializing the json body");
+  expect_fault(load(R"({"mem_file_path": "/m"})"), "missing field `snapshot_path`");
+  expect_fault(load(R"({"snapshot_path": "/s"})"), "either `mem_backend` or `mem_file_path` is required");
+  expect_fault(load(R"({"snapshot_path": "/s", "mem_file_path": "/m", "mem_backend": {"backend_type": "File", "backend_path": "/m"}})"),
+               "too many fields");
+  expect_fault(load(R"({"snapshot_path": "/s", "mem_backend": {"backend_type": "Uffd", "backend_path": "/uffd.sock"}})"),
+               "kiln loads guest memory from a File only");
+  expect_fault(load(R"({"snapshot_path": "/s", "mem_backend": {"backend_path": "/m"}})"), "mem_backend: missing field `backend_type`");
+  expect_fault(load(R"({"snapshot_path": "/s", "mem_file_path": "/m", "enable_diff_snapshots": true})"),
+               "enable_diff_snapshots: not supported by kiln yet");
+  expect_fault(load(R"({"snapshot_path": "/s", "mem_file_path": "/m", "network_overrides": [{"iface_id": "eth0", "host_dev_name": "tap0"}]})"),
+               "network_overrides: kiln has no network device yet");
+  expect_fault(load(R"({"snapshot_path": "/s", "mem_file_path": "/m", "resume": true})"), "unknown field `resume`");
+  EXPECT_FALSE(vmm_.loaded());
+  vmm_.fail_next("bad snapshot version");
+  expect_fault(load(R"({"snapshot_path": "/s", "mem_file_path": "/m"})"), "Load snapshot error: bad snapshot version");
+}
+
+TEST_F(ApiTest, SnapshotLoadIsRefusedAfterConfiguration) {
+  expect_no_content(client_.put("/machine-config", R"({"vcpu_count": 1, "mem_size_mib": 128})"));
+  expect_fault(client_.put("/snapshot/load", R"({"snapshot_path": "/s", "mem_file_path": "/m"})"),
+               "Load snapshot error: Loading a microVM snapshot not allowed after configuring boot-specific resources.");
+  EXPECT_FALSE(vmm_.loaded());
+}
+
+}  // namespace
+}  // namespace kiln::api::test

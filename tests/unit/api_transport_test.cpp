@@ -1,0 +1,144 @@
+// The API's transport: the unix socket's life cycle and HTTP/1.1 over it (keep-alive,
+// pipelining, limits, stalled and excess clients), with Firecracker's 400 replies for anything
+// that is not a known request.
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "api/unix_listener.h"
+#include "api_test_fixture.h"
+
+namespace kiln::api::test {
+namespace {
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+TEST_F(ApiTest, SocketFileIsRemovedOnShutdown) {
+  EXPECT_TRUE(exists(socket()));
+  EXPECT_EQ(client_.get("/").status, 200);
+  stop_server();
+  EXPECT_FALSE(exists(socket()));
+}
+
+TEST_F(ApiTest, ALiveSocketIsRefused) {
+  FakeVmm other;
+  auto second = ApiServer::start(socket(), other, ApiOptions{});
+  ASSERT_FALSE(second);
+  EXPECT_NE(second.error().message.find("in use"), std::string::npos) << second.error().message;
+  EXPECT_EQ(client_.get("/").status, 200);  // the first server is untouched
+}
+
+TEST_F(ApiTest, AStaleSocketIsReplaced) {
+  stop_server();
+  {
+    // A socket file whose listener died without removing it.
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket().c_str(), sizeof(addr.sun_path) - 1);
+    ASSERT_EQ(::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)), 0);
+  }
+  ASSERT_TRUE(exists(socket()));
+  start_server();
+  EXPECT_EQ(client_.get("/").status, 200);
+}
+
+TEST_F(ApiTest, AFileThatIsNotASocketIsLeftAlone) {
+  const std::string path = dir_.path() + "/precious";
+  std::ofstream(path) << "data";
+  auto listener = UnixListener::bind(path);
+  ASSERT_FALSE(listener);
+  EXPECT_NE(listener.error().message.find("not a socket"), std::string::npos);
+  std::ifstream in(path);
+  std::string content;
+  in >> content;
+  EXPECT_EQ(content, "data");
+}
+
+TEST_F(ApiTest, ATooLongSocketPathIsRefused) {
+  auto listener = UnixListener::bind(dir_.path() + "/" + std::string(120, 'x'));
+  ASSERT_FALSE(listener);
+  EXPECT_NE(listener.error().message.find("too long"), std::string::npos);
+}
+
+TEST_F(ApiTest, OneConnectionServesManyRequests) {
+  for (int i = 0; i < 8; ++i) ASSERT_EQ(client_.get("/machine-config").status, 200);
+  // Two requests in one write (pipelining) get two replies, in order.
+  const HttpReply first = client_.raw("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /version HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(first.json()["app_name"], "kiln");
+  const HttpReply second = client_.read_reply();
+  EXPECT_EQ(second.json()["firecracker_version"], "9.9.9");
+  EXPECT_EQ(client_.get("/").status, 200);
+}
+
+TEST_F(ApiTest, ConnectionCloseIsHonoured) {
+  const HttpReply reply = client_.raw("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_TRUE(client_.closed_by_server());
+}
+
+TEST_F(ApiTest, UnknownPathsAndMethodsAreBadRequests) {
+  expect_fault(client_.get("/nope"), "Invalid request method and/or path: GET /nope.");
+  expect_fault(client_.request("DELETE", "/machine-config", ""), "Invalid request method and/or path: DELETE /machine-config.");
+  expect_fault(client_.put("/machine-config/extra", "{}"), "Invalid request method and/or path");
+  EXPECT_EQ(client_.get("/").status, 200);  // the connection is still usable
+}
+
+TEST_F(ApiTest, ABodyOverTheLimitIsRefusedAndTheConnectionClosed) {
+  const std::string big = R"({"boot_args": ")" + std::string(60000, 'a') + R"("})";
+  expect_fault(client_.put("/boot-source", big), "larger than the limit of 51200 bytes");
+  EXPECT_TRUE(client_.closed_by_server());
+  client_.disconnect();
+  EXPECT_EQ(client_.get("/").status, 200);  // a new connection works
+}
+
+TEST_F(ApiTest, MalformedHttpIsRefusedAndTheConnectionClosed) {
+  expect_fault(client_.raw("NONSENSE\r\n\r\n"), "Invalid HTTP request");
+  EXPECT_TRUE(client_.closed_by_server());
+  client_.disconnect();
+  EXPECT_EQ(client_.get("/").status, 200);
+}
+
+TEST_F(ApiTest, AStalledClientIsDroppedAndOthersAreServed) {
+  ApiOptions options;
+  options.io_timeout = std::chrono::milliseconds(200);
+  start_server(std::move(options));
+  ApiTestClient stalled(socket());
+  ASSERT_TRUE(stalled.send_only("PUT /boot-source HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"));
+  EXPECT_EQ(client_.get("/").status, 200);
+  EXPECT_TRUE(stalled.closed_by_server());
+}
+
+TEST_F(ApiTest, ExcessConnectionsAreTurnedAway) {
+  std::vector<std::unique_ptr<ApiTestClient>> clients;
+  for (size_t i = 0; i < 16; ++i) {
+    clients.push_back(std::make_unique<ApiTestClient>(socket()));
+    ASSERT_EQ(clients.back()->get("/").status, 200) << i;
+  }
+  ApiTestClient extra(socket());
+  ASSERT_TRUE(extra.connect());
+  const HttpReply refused = extra.read_reply();  // answered without a request, then closed
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.fault().find("Too many open connections"), std::string::npos);
+  EXPECT_TRUE(extra.closed_by_server());
+  clients.pop_back();  // one leaves: room for another
+  ApiTestClient late(socket());
+  HttpReply reply;
+  // The server notices the departure on its next poll: until then it may still turn us away.
+  for (int tries = 0; tries < 50 && reply.status != 200; ++tries) {
+    if (tries > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    late.disconnect();
+    reply = late.get("/");
+  }
+  EXPECT_EQ(reply.status, 200);
+}
+
+}  // namespace
+}  // namespace kiln::api::test
