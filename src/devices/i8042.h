@@ -20,6 +20,7 @@
 #include "common/result.h"
 #include "devices/bus.h"
 #include "devices/irq.h"
+#include "snapshot/codec.h"
 
 namespace kiln {
 
@@ -60,6 +61,11 @@ class I8042 : public BusDevice {
 
   void read(uint64_t offset, std::span<uint8_t> data) override;
   void write(uint64_t offset, std::span<const uint8_t> data) override;
+
+  // Snapshots (i8042_state.cpp): every register and the bytes waiting in the output buffer.
+  // Restore validates (buffer depth, pending command) and leaves the device unchanged on error.
+  void save_state(snapshot::Encoder& out);
+  [[nodiscard]] Status restore_state(snapshot::Decoder& in);
 
  private:
   [[nodiscard]] uint8_t read_port(uint64_t offset);

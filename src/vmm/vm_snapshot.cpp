@@ -56,6 +56,7 @@ Status Vm::save_snapshot(const std::string& snapshot_path, const std::string& me
   }
   snapshot::Encoder devices;
   serial_->save_state(devices);
+  i8042_->save_state(devices);
   KILN_TRY(virtio_.save_state(devices));
   KILN_TRY(writer.add(tag::kDevices, devices.take()));
 
@@ -69,8 +70,8 @@ Status Vm::save_snapshot(const std::string& snapshot_path, const std::string& me
 Result<std::unique_ptr<Vm>> Vm::restore(const std::string& snapshot_path, const std::string& mem_path) {
   const auto start = std::chrono::steady_clock::now();
   const auto in_file = [&](const Error& e) { return wrap(fmt::format("snapshot {}", snapshot_path), e); };
-  auto file = snapshot::read_snapshot(snapshot_path);
-  if (!file) return in_file(file.error());
+  auto file = snapshot::read_snapshot(snapshot_path);  // its errors name the file
+  if (!file) return tl::unexpected(file.error());
   const auto section = [&](snapshot::Tag t) { return file->section(t); };
 
   auto config_bytes = section(tag::kMachineConfig);
@@ -133,6 +134,7 @@ Result<std::unique_ptr<Vm>> Vm::restore(const std::string& snapshot_path, const 
   v.devices_paused_ = true;
   snapshot::Decoder devices(*device_bytes, "device state");
   if (auto ok = v.serial_->restore_state(devices); !ok) return in_file(ok.error());
+  if (auto ok = v.i8042_->restore_state(devices); !ok) return in_file(ok.error());
   if (auto ok = v.virtio_.restore_state(devices); !ok) return in_file(ok.error());
   if (auto ok = devices.finish(); !ok) return in_file(ok.error());
   log("restored {} MiB and {} vCPU(s) from {} in {:.1f} ms", v.mem_.total_size() / MiB, vcpus.size(),

@@ -225,5 +225,52 @@ TEST_F(I8042Test, CtrlAltDelWithoutAnIrqStillQueues) {
   EXPECT_EQ(inb(0x60), 0x1d);
 }
 
+TEST_F(I8042Test, StateCarriesTheConfigurationAPendingCommandAndWaitingKeys) {
+  outb(0x64, 0x60);  // write the configuration byte: no translation, keyboard interrupt on
+  outb(0x60, I8042::kCtrKbdInt | I8042::kCtrSystemFlag);
+  ASSERT_TRUE(dev_->queue_ctrl_alt_del());  // set 2: 14 11 e0 71
+  EXPECT_EQ(inb(0x60), 0x14);
+  outb(0x64, 0xd1);  // output-port write, its parameter still to come
+  snapshot::Encoder out;
+  dev_->save_state(out);
+  const auto bytes = out.take();
+
+  I8042 copy([] {});
+  snapshot::Decoder in(bytes, "i8042 state");
+  ASSERT_TRUE(copy.restore_state(in));
+  EXPECT_TRUE(in.finish());
+  Bus bus;
+  auto shared = std::shared_ptr<I8042>(&copy, [](I8042*) {});
+  ASSERT_TRUE(bus.add(I8042::kBase, I8042::kLength, shared, "i8042"));
+  uint8_t b = 0;
+  std::vector<uint8_t> keys;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(bus.read(0x60, std::span(&b, 1)));
+    keys.push_back(b);
+  }
+  EXPECT_EQ(keys, (std::vector<uint8_t>{0x11, 0xe0, 0x71}));
+  b = 0x20;  // read the configuration byte back
+  ASSERT_TRUE(bus.write(0x64, std::span(&b, 1)));
+  ASSERT_TRUE(bus.read(0x60, std::span(&b, 1)));
+  EXPECT_EQ(b, I8042::kCtrKbdInt | I8042::kCtrSystemFlag);
+}
+
+TEST_F(I8042Test, DamagedStateIsRefusedAndChangesNothing) {
+  snapshot::Encoder out;
+  dev_->save_state(out);
+  auto bytes = out.take();
+  for (size_t len = 0; len < bytes.size(); ++len) {
+    I8042 copy([] {});
+    snapshot::Decoder in(std::span(bytes.data(), len), "i8042 state");
+    EXPECT_FALSE(copy.restore_state(in)) << "truncated at " << len;
+  }
+  bytes[2] = 0x99;  // no such pending command
+  I8042 copy([] {});
+  snapshot::Decoder in(bytes, "i8042 state");
+  const auto r = copy.restore_state(in);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("pending command"), std::string::npos) << r.error().message;
+}
+
 }  // namespace
 }  // namespace kiln
