@@ -37,17 +37,8 @@ constexpr std::array kChecked{
 };
 
 uint32_t value(const kvm_cpuid_entry2& e, CpuidReg r) {
-  switch (r) {
-    case CpuidReg::kEax:
-      return e.eax;
-    case CpuidReg::kEbx:
-      return e.ebx;
-    case CpuidReg::kEcx:
-      return e.ecx;
-    case CpuidReg::kEdx:
-      return e.edx;
-  }
-  return 0;
+  kvm_cpuid_entry2 copy = e;  // x86::reg hands out a reference into the entry
+  return x86::cpuid_detail::reg(copy, r);
 }
 
 const char* reg_name(CpuidReg r) {

@@ -1,14 +1,26 @@
 // Boots the kiln guest kernel + initramfs (guest/ kit) under kiln and talks to its /init agent.
 #pragma once
 
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "child_process.h"
+#include "kvm_test_env.h"
 #include "host_files.h"
 
 namespace kiln::test {
+
+// Skips loudly without /dev/kvm (kvm_test_env.h) or without the guest kit.
+#define KILN_REQUIRE_GUEST_KIT(kit)                                                                   \
+  KILN_REQUIRE_KVM();                                                                                 \
+  if (!guest_kit(kit)) {                                                                              \
+    std::fprintf(stderr, "\n*** SKIPPED: KILN_GUEST_KERNEL/KILN_GUEST_INITRD not set: run the Linux " \
+                         "tests through scripts/dev test, which builds the guest kit ***\n\n");        \
+    GTEST_SKIP() << "no guest kit";                                                                   \
+  }
+
 
 struct GuestKit {
   std::string kernel;

@@ -20,13 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-#define KILN_REQUIRE_GUEST_KIT(kit)                                                                   \
-  KILN_REQUIRE_KVM();                                                                                 \
-  if (!guest_kit(kit)) {                                                                              \
-    std::fprintf(stderr, "\n*** SKIPPED: KILN_GUEST_KERNEL/KILN_GUEST_INITRD not set: run the Linux " \
-                         "tests through scripts/dev test, which builds the guest kit ***\n\n");        \
-    GTEST_SKIP() << "no guest kit";                                                                   \
-  }
 
 struct Tick {
   double uptime = 0;

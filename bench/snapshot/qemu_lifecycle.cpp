@@ -1,0 +1,151 @@
+// QEMU's side of a lifecycle (lifecycle.h): qemu-system-x86_64 -M microvm with kiln-probe and
+// two QMP sockets (one kept open for the commands, one for the connection-per-request
+// round trips); stop, migration into a file, cont; a new QEMU with -incoming.
+//
+// QEMU 7.2 has no "file:" migration URI (8.2 has): the file is opened here and handed over with
+// getfd (SCM_RIGHTS), and QEMU migrates to "fd:NAME", writing the file itself as kiln does (no
+// `cat` process in between, whose end QEMU does not wait for). The restore reads it back with
+// `-incoming fd:N` (the open file inherited), or `exec:cat FILE` with --qemu-incoming exec.
+#include <fcntl.h>
+#include <signal.h>
+
+#include <cstdlib>
+
+#include "lifecycle.h"
+#include "probe_command.h"
+#include "qmp_client.h"
+
+namespace kiln::bench {
+namespace {
+
+using namespace std::chrono_literals;
+
+Status measure_api(QmpClient& qmp, const std::string& second_sock, int requests, Lifecycle& out) {
+  constexpr const char* kStatus = R"({"execute": "query-status"})";
+  for (int i = 0; i < kWarmupRequests + requests; ++i) {
+    const auto t = Clock::now();
+    auto r = qmp.execute(kStatus, 10s);
+    if (!r) return tl::unexpected(r.error());
+    if (i >= kWarmupRequests) out.api_us.push_back(us_since(t));
+  }
+  for (int i = 0; i < kWarmupRequests + requests; ++i) {
+    const auto t = Clock::now();
+    auto fresh = QmpClient::connect(second_sock, 10s);  // greeting + qmp_capabilities
+    if (!fresh) return wrap("QMP (new connection)", fresh.error());
+    auto r = fresh->execute(kStatus, 10s);
+    if (!r) return tl::unexpected(r.error());
+    if (i >= kWarmupRequests) out.api_new_conn_us.push_back(us_since(t));
+  }
+  return {};
+}
+
+// Migration into `file` through getfd + migrate fd:, until the MIGRATION event says it ended.
+Status migrate_to_file(QmpClient& qmp, const std::string& file, std::chrono::milliseconds timeout) {
+  UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) return fail_errno(fmt::format("open {}", file));
+  KILN_TRY(qmp.execute(R"({"execute": "getfd", "arguments": {"fdname": "snapshot"}})", timeout, fd.get()));
+  fd.reset();  // QEMU holds its own copy
+  KILN_TRY(qmp.execute(R"({"execute": "migrate", "arguments": {"uri": "fd:snapshot"}})", timeout));
+  auto ended = qmp.wait_event(
+      "MIGRATION",
+      [](const std::string& line) {
+        const auto st = json_field(line, "status");
+        return st == "completed" || st == "failed" || st == "cancelled";
+      },
+      timeout);
+  if (!ended) return tl::unexpected(ended.error());
+  if (json_field(*ended, "status") != "completed") return fail("migration to {} ended: {}", file, *ended);
+  return {};
+}
+
+}  // namespace
+
+Status qemu_lifecycle(const Setup& s, const Guest& g, Lifecycle& out) {
+  const std::string base = s.dir + "/qemu-" + g.tag;
+  const std::string qmp_a = base + "-a.qmp";
+  const std::string qmp_b = base + "-b.qmp";
+  const std::string restore_a = base + "-restore-a.qmp";
+  const std::string restore_b = base + "-restore-b.qmp";
+  const std::string file = base + ".migration";
+  const RemoveFiles cleanup({qmp_a, qmp_b, restore_a, restore_b, file});
+  const auto argv = [&](const std::string& a, const std::string& b) {
+    return test::qemu_probe_argv(s.qemu, s.qemu_accel, s.probe, s.cmdline,
+                                 {"-cpu", s.qemu_cpu, "-m", std::to_string(g.mib) + "M",  // after the default -m
+                                  "-qmp", "unix:" + a + ",server=on,wait=off",
+                                  "-qmp", "unix:" + b + ",server=on,wait=off"});
+  };
+
+  test::ChildProcess vm(argv(qmp_a, qmp_b));
+  if (!vm.wait_for_output(std::string(kTick) + "3", s.boot_timeout)) {
+    return fail("QEMU: no third tick within {} s{}", s.boot_timeout.count() / 1000, end_of(vm));
+  }
+  auto qmp = QmpClient::connect(qmp_a, s.op_timeout);
+  if (!qmp) return fail("QMP: {}{}", qmp.error().message, end_of(vm));
+  if (auto ok = qmp->execute(R"({"execute": "migrate-set-capabilities", "arguments": {"capabilities": )"
+                             R"([{"capability": "events", "state": true}]}})",
+                             s.op_timeout);
+      !ok) {
+    return fail("{}{}", ok.error().message, end_of(vm));
+  }
+  if (g.measure_api) {
+    if (auto ok = measure_api(*qmp, qmp_b, s.api_requests, out); !ok) return fail("{}{}", ok.error().message, end_of(vm));
+  }
+
+  auto t = Clock::now();
+  if (auto ok = qmp->execute(R"({"execute": "stop"})", s.op_timeout); !ok) {
+    return fail("{}{}", ok.error().message, end_of(vm));
+  }
+  out.pause_ms = ms_since(t);
+
+  t = Clock::now();
+  if (auto ok = migrate_to_file(*qmp, file, s.op_timeout); !ok) return fail("{}{}", ok.error().message, end_of(vm));
+  out.create_ms = ms_since(t);
+  if (auto info = qmp->execute(R"({"execute": "query-migrate"})", s.op_timeout)) {
+    if (auto total = json_field(*info, "total-time")) out.create_own_ms = std::atof(total->c_str());
+  }
+  if (auto u = file_usage({file})) {
+    out.files_mib = u->mib;
+    out.allocated_mib = u->allocated_mib;
+  }
+
+  drain(vm);
+  const auto at_pause = last_tick(vm.out());
+  t = Clock::now();
+  if (auto ok = qmp->execute(R"({"execute": "cont"})", s.op_timeout); !ok) {
+    return fail("{}{}", ok.error().message, end_of(vm));
+  }
+  out.resume_ms = ms_since(t);
+  if (!at_pause || !vm.wait_for_output(std::string(kTick) + std::to_string(*at_pause + 2), s.boot_timeout)) {
+    out.note += "no tick after cont; ";
+  }
+  vm.send_signal(SIGKILL);
+  [[maybe_unused]] const test::ChildResult first_life = vm.wait(30s);
+
+  // The restore: the same command line (its own QMP sockets) plus -incoming; QEMU starts the
+  // guest by itself once the stream is loaded (no -S, so no cont: the quickest way to running).
+  std::vector<std::string> again = argv(restore_a, restore_b);
+  UniqueFd in;
+  if (s.qemu_incoming == "exec") {
+    again.insert(again.end(), {"-incoming", "exec:cat " + file});
+  } else {
+    in.reset(::open(file.c_str(), O_RDONLY));  // no O_CLOEXEC: QEMU inherits it
+    if (!in) return fail_errno(fmt::format("open {}", file));
+    again.insert(again.end(), {"-incoming", "fd:" + std::to_string(in.get())});
+  }
+  t = Clock::now();
+  test::ChildProcess restored(again);
+  in.reset();
+  if (!restored.wait_for_output(kTick, s.boot_timeout)) {
+    return fail("QEMU -incoming: no tick within {} s{}", s.boot_timeout.count() / 1000, end_of(restored));
+  }
+  out.restore_ms = ms_since(t);
+  drain(restored, 5ms);
+  const auto resumed_at = first_tick(restored.out());
+  if (at_pause && resumed_at && (*resumed_at <= *at_pause || *resumed_at > *at_pause + 2)) {
+    out.note += fmt::format("the restored guest went on at tick {}, the snapshot was taken after tick {}; ",
+                            *resumed_at, *at_pause);
+  }
+  return {};  // `restored` is killed (SIGKILL) and reaped by its destructor
+}
+
+}  // namespace kiln::bench
