@@ -64,7 +64,8 @@ void print_table(const std::vector<Row>& rows, const std::string& title) {
       if (note.empty()) continue;
       if (!header) std::printf("\nnotes:\n");
       header = true;
-      std::printf("  %s, %s: %s\n", r.name.c_str(), who, note.c_str());
+      const size_t name = r.name.find_first_not_of(' ');
+      std::printf("  %s, %s: %s\n", r.name.c_str() + (name == std::string::npos ? 0 : name), who, note.c_str());
     }
   }
 }

@@ -20,6 +20,7 @@ struct Lifecycle {
   std::optional<double> resume_ms;       // PATCH /vm Resumed | QMP cont, round trip
   std::optional<double> restore_ms;      // spawn of the restoring process to its first tick line
   std::optional<double> restore_own_ms;  // kiln's "restored ... in X ms"
+  std::optional<double> restore_loaded_ms;  // QEMU: spawn until query-status leaves "inmigrate"
   std::vector<double> api_us;            // GET / on one keep-alive connection | QMP query-status
   std::vector<double> api_new_conn_us;   // GET / on a new connection each | QMP connect+greeting+caps+query-status
   std::string note;

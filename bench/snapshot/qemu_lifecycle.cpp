@@ -5,11 +5,13 @@
 // QEMU 7.2 has no "file:" migration URI (8.2 has): the file is opened here and handed over with
 // getfd (SCM_RIGHTS), and QEMU migrates to "fd:NAME", writing the file itself as kiln does (no
 // `cat` process in between, whose end QEMU does not wait for). The restore reads it back with
-// `-incoming fd:N` (the open file inherited), or `exec:cat FILE` with --qemu-incoming exec.
+// `-incoming fd:N` (the open file inherited), or `exec:cat FILE` with --qemu-incoming exec, and
+// is continued over QMP (cont) once loaded: the stream records a paused VM.
 #include <fcntl.h>
 #include <signal.h>
 
 #include <cstdlib>
+#include <thread>
 
 #include "lifecycle.h"
 #include "probe_command.h"
@@ -55,6 +57,30 @@ Status migrate_to_file(QmpClient& qmp, const std::string& file, std::chrono::mil
       timeout);
   if (!ended) return tl::unexpected(ended.error());
   if (json_field(*ended, "status") != "completed") return fail("migration to {} ended: {}", file, *ended);
+  return {};
+}
+
+// Polls query-status on the restoring QEMU until the stream is loaded, then sends cont.
+Status cont_when_loaded(const std::string& sock, Clock::time_point spawned, Clock::time_point deadline,
+                        Lifecycle& out) {
+  const auto left = [&] { return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()); };
+  auto qmp = QmpClient::connect(sock, left());
+  if (!qmp) return tl::unexpected(qmp.error());
+  for (;;) {
+    auto st = qmp->execute(R"({"execute": "query-status"})", left());
+    if (!st) return tl::unexpected(st.error());
+    const auto status = json_field(*st, "status").value_or("?");
+    if (status == "running") return {};  // nothing to continue (a stream of a running VM)
+    if (status != "inmigrate") {
+      out.restore_loaded_ms = ms_since(spawned);
+      if (status != "paused") return fail("the loaded VM is {}, not paused", status);
+      break;
+    }
+    if (left().count() <= 0) return fail("still loading the stream");
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  auto ok = qmp->execute(R"({"execute": "cont"})", left());
+  if (!ok) return tl::unexpected(ok.error());
   return {};
 }
 
@@ -121,8 +147,8 @@ Status qemu_lifecycle(const Setup& s, const Guest& g, Lifecycle& out) {
   vm.send_signal(SIGKILL);
   [[maybe_unused]] const test::ChildResult first_life = vm.wait(30s);
 
-  // The restore: the same command line (its own QMP sockets) plus -incoming; QEMU starts the
-  // guest by itself once the stream is loaded (no -S, so no cont: the quickest way to running).
+  // The restore: the same command line (its own QMP sockets) plus -incoming. The stream says the
+  // VM was paused, so QEMU loads it into a paused VM: once query-status leaves "inmigrate", cont.
   std::vector<std::string> again = argv(restore_a, restore_b);
   UniqueFd in;
   if (s.qemu_incoming == "exec") {
@@ -135,6 +161,9 @@ Status qemu_lifecycle(const Setup& s, const Guest& g, Lifecycle& out) {
   t = Clock::now();
   test::ChildProcess restored(again);
   in.reset();
+  if (auto ok = cont_when_loaded(restore_a, t, t + s.boot_timeout, out); !ok) {
+    return fail("QEMU -incoming: {}{}", ok.error().message, end_of(restored));
+  }
   if (!restored.wait_for_output(kTick, s.boot_timeout)) {
     return fail("QEMU -incoming: no tick within {} s{}", s.boot_timeout.count() / 1000, end_of(restored));
   }

@@ -78,10 +78,11 @@ std::string fmt_opt(const std::optional<double>& v, const char* unit) {
 
 // One line of progress per lifecycle: what it measured.
 std::string summary(const Lifecycle& l) {
-  std::string s = fmt::format("pause {}, create {} (own {}), files {} ({} allocated), resume {}, restore {} (own {})",
+  std::string s = fmt::format("pause {}, create {} (own {}), files {} ({} allocated), resume {}, restore {} (own {}, loaded {})",
                               fmt_opt(l.pause_ms, "ms"), fmt_opt(l.create_ms, "ms"), fmt_opt(l.create_own_ms, "ms"),
                               fmt_opt(l.files_mib, "MiB"), fmt_opt(l.allocated_mib, "MiB"), fmt_opt(l.resume_ms, "ms"),
-                              fmt_opt(l.restore_ms, "ms"), fmt_opt(l.restore_own_ms, "ms"));
+                              fmt_opt(l.restore_ms, "ms"), fmt_opt(l.restore_own_ms, "ms"),
+                              fmt_opt(l.restore_loaded_ms, "ms"));
   if (!l.api_us.empty()) {
     s += fmt::format(", API median {:.0f} us p99 {:.0f} us, new connection median {:.0f} us", *median(l.api_us),
                      percentile(l.api_us, 99), l.api_new_conn_us.empty() ? 0.0 : *median(l.api_new_conn_us));
@@ -92,7 +93,7 @@ std::string summary(const Lifecycle& l) {
 // Row indices of one guest size's block.
 struct Block {
   uint64_t mib;
-  size_t pause, create, create_own, files, allocated, resume, restore, restore_own;
+  size_t pause, create, create_own, files, allocated, resume, restore, restore_loaded, restore_own;
 };
 
 void add_lifecycle(std::vector<Row>& rows, const Block& b, const Lifecycle& l, bool kiln) {
@@ -104,6 +105,7 @@ void add_lifecycle(std::vector<Row>& rows, const Block& b, const Lifecycle& l, b
   add(cell(b.allocated), l.allocated_mib);
   add(cell(b.resume), l.resume_ms);
   add(cell(b.restore), l.restore_ms);
+  add(cell(b.restore_loaded), l.restore_loaded_ms);
   add(cell(b.restore_own), l.restore_own_ms);
 }
 
@@ -168,7 +170,7 @@ int run(const Options& o) {
       rows.push_back({"  " + name, unit, {}, {}});
       return rows.size() - 1;
     };
-    Block b{mib, 0, 0, 0, 0, 0, 0, 0, 0};
+    Block b{mib, 0, 0, 0, 0, 0, 0, 0, 0, 0};
     b.pause = row("pause (PATCH Paused | QMP stop)", "ms");
     b.create = row("snapshot create (PUT | getfd+migrate)", "ms");
     b.create_own = row("  VMM's own figure (log | total-time)", "ms");
@@ -176,7 +178,9 @@ int run(const Options& o) {
     b.allocated = row("snapshot file(s), allocated", "MiB");
     b.resume = row("resume (PATCH Resumed | QMP cont)", "ms");
     b.restore = row("restore: spawn to first tick", "ms");
+    b.restore_loaded = row("  loaded, before cont (QEMU)", "ms");
     b.restore_own = row("  VMM's own figure (kiln log)", "ms");
+    rows[b.restore_loaded].kiln.note = "kiln restore resumes by itself: no such step";
     rows[b.restore_own].qemu.note = "QEMU prints no such figure";
     blocks.push_back(b);
   }
@@ -193,6 +197,16 @@ int run(const Options& o) {
   api.new_median = api_row("new connection each: median");
   api.new_p99 = api_row("new connection each: p99");
 
+  // How long the box takes to start a process and end it, for scale: part of every restore.
+  rows.push_back({"reference", "", {}, {}});
+  const size_t start_row = rows.size();
+  rows.push_back({"  process start to exit (--version)", "ms", {}, {}});
+  const auto time_version = [&](const std::string& binary, Cell& cell) {
+    const auto t = Clock::now();
+    const auto r = test::run_child({binary, "--version"}, 60s);
+    if (r.exit_status == 0) cell.values.push_back(ms_since(t));
+  };
+
   std::vector<std::string> failures;
   if (!wants("kiln")) failures.emplace_back("kiln: not asked for (--only)");
   else if (!have_kvm) failures.emplace_back("kiln: no /dev/kvm on this host");
@@ -200,6 +214,8 @@ int run(const Options& o) {
   else if (qemu.empty()) failures.emplace_back("QEMU: qemu-system-x86_64 not found (--qemu or KILN_QEMU)");
 
   for (int run = 1; run <= o.runs; ++run) {
+    if (do_kiln) time_version(s.kiln, rows[start_row].kiln);
+    if (do_qemu) time_version(s.qemu, rows[start_row].qemu);
     for (size_t i = 0; i < blocks.size(); ++i) {
       const Guest g{blocks[i].mib, fmt::format("{}M-r{}", blocks[i].mib, run), i == 0};
       for (const bool kiln : {true, false}) {

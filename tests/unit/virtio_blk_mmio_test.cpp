@@ -138,5 +138,42 @@ TEST(VirtioBlkMmio, LegacyDriverWithoutFlushOrRingFeatures) {
   EXPECT_EQ(image.read(4 * 512, 1024), std::vector<uint8_t>(1024, 0x6d));
 }
 
+// PATCH /drives: a running disk gets a new backing file; the driver is told through a
+// configuration change and then reads the new file, on the same queue.
+TEST(VirtioBlkMmio, ReplacingTheImageChangesCapacityAndData) {
+  TempImage first(1 * MiB);
+  TempImage second(3 * MiB);
+  {
+    // Give the second image other bytes than the first at sector 4.
+    const std::vector<uint8_t> marker(512, 0xa5);
+    const int fd = ::open(second.path().c_str(), O_WRONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, marker.data(), marker.size(), 4 * 512), 512);
+    ::close(fd);
+  }
+  MmioSession s(first.options(false, "swap"));
+  s.bring_up(kWanted);
+  EXPECT_EQ(s.t.config64(drv::blk::kConfigCapacity), 2048u);
+  auto in = s.arena.allocate(512, 512);
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(s.transfer(drv::blk::kTypeIn, 4, {{in->phys, 512}}), kStatusOk);
+  EXPECT_EQ(std::vector<uint8_t>(in->host, in->host + 512), first.read(4 * 512, 512));
+  s.t.ack_interrupt(s.t.interrupt_status());
+
+  ASSERT_TRUE(s.device->replace_image(second.path()));
+  EXPECT_EQ(s.t.interrupt_status() & drv::kInterruptConfig, drv::kInterruptConfig);
+  EXPECT_EQ(s.t.config64(drv::blk::kConfigCapacity), 6144u);
+  EXPECT_EQ(s.transfer(drv::blk::kTypeIn, 4, {{in->phys, 512}}), kStatusOk);
+  EXPECT_EQ(std::vector<uint8_t>(in->host, in->host + 512), std::vector<uint8_t>(512, 0xa5));
+
+  // A path that cannot be opened leaves the current file serving.
+  const auto bad = s.device->replace_image(second.path() + ".missing");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find(".missing"), std::string::npos) << bad.error().message;
+  EXPECT_EQ(s.t.config64(drv::blk::kConfigCapacity), 6144u);
+  EXPECT_EQ(s.transfer(drv::blk::kTypeIn, 4, {{in->phys, 512}}), kStatusOk);
+  EXPECT_EQ(in->host[0], 0xa5);
+}
+
 }  // namespace
 }  // namespace kiln::virtio::blk::test
