@@ -60,6 +60,19 @@ Status migrate_to_file(QmpClient& qmp, const std::string& file, std::chrono::mil
   return {};
 }
 
+// query-migrate's total-time. QEMU sends the "completed" event before it sets that figure, so an
+// early query-migrate says 0: ask again for a while.
+std::optional<double> migration_total_ms(QmpClient& qmp, std::chrono::milliseconds timeout) {
+  for (int i = 0; i < 1000; ++i) {
+    auto info = qmp.execute(R"({"execute": "query-migrate"})", timeout);
+    if (!info) return std::nullopt;
+    const auto total = json_field(*info, "total-time");
+    if (total && std::atof(total->c_str()) > 0) return std::atof(total->c_str());
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return std::nullopt;
+}
+
 // Polls query-status on the restoring QEMU until the stream is loaded, then sends cont.
 Status cont_when_loaded(const std::string& sock, Clock::time_point spawned, Clock::time_point deadline,
                         Lifecycle& out) {
@@ -126,9 +139,7 @@ Status qemu_lifecycle(const Setup& s, const Guest& g, Lifecycle& out) {
   t = Clock::now();
   if (auto ok = migrate_to_file(*qmp, file, s.op_timeout); !ok) return fail("{}{}", ok.error().message, end_of(vm));
   out.create_ms = ms_since(t);
-  if (auto info = qmp->execute(R"({"execute": "query-migrate"})", s.op_timeout)) {
-    if (auto total = json_field(*info, "total-time")) out.create_own_ms = std::atof(total->c_str());
-  }
+  out.create_own_ms = migration_total_ms(*qmp, s.op_timeout);
   if (auto u = file_usage({file})) {
     out.files_mib = u->mib;
     out.allocated_mib = u->allocated_mib;
