@@ -8,22 +8,13 @@
 
 #include "devices/serial.h"
 #include "devices/uart_regs.h"
+#include "fake_irq_line.h"
 #include "snapshot/codec.h"
 
 namespace kiln {
 namespace {
 
 using namespace uart;
-
-class FakeIrqLine : public IrqLine {
- public:
-  void set_level(bool high) override {
-    changes.push_back(high);
-    level = high;
-  }
-  std::vector<bool> changes;
-  bool level = false;
-};
 
 // One UART with its line and output.
 struct Uart {

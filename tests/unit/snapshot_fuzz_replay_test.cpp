@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../../fuzz/targets.h"
+#include "fuzz_corpus.h"
 #include "snapshot/memory_file.h"
 #include "snapshot/snapshot_file.h"
 #include "snapshot/vcpu_state.h"
@@ -28,11 +29,7 @@ void check(bool ok, const char* what) {
 
 namespace {
 
-std::filesystem::path corpus_dir() {
-  // KILN_TEST_DATA_DIR is <repo>/tests/unit/data (which need not exist): go up lexically.
-  const auto repo = std::filesystem::path(KILN_TEST_DATA_DIR).parent_path().parent_path().parent_path();
-  return repo / "fuzz" / "corpus" / "snapshot_file";
-}
+std::filesystem::path corpus_dir() { return fuzz::corpus_dir("snapshot_file"); }
 
 // A seed without its mode byte.
 std::vector<uint8_t> seed(const std::string& name) {
@@ -43,19 +40,7 @@ std::vector<uint8_t> seed(const std::string& name) {
   return bytes;
 }
 
-std::vector<std::vector<uint8_t>> corpus() {
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(corpus_dir())) {
-    if (e.is_regular_file()) files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<std::vector<uint8_t>> out;
-  for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    out.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return out;
-}
+std::vector<std::vector<uint8_t>> corpus() { return read_corpus("snapshot_file"); }
 
 TEST(SnapshotFuzzReplay, CorpusAndMutations) {
   const auto seeds = corpus();

@@ -11,31 +11,16 @@
 #include <vector>
 
 #include "../../fuzz/targets.h"
+#include "fuzz_corpus.h"
 
 namespace kiln::fuzz {
 namespace {
 
 using Entry = int (*)(const uint8_t*, size_t);
 
-std::vector<std::vector<uint8_t>> corpus(const std::string& target) {
-  // KILN_TEST_DATA_DIR is <repo>/tests/unit/data (which need not exist): go up lexically.
-  const auto repo = std::filesystem::path(KILN_TEST_DATA_DIR).parent_path().parent_path().parent_path();
-  const std::filesystem::path dir = repo / "fuzz" / "corpus" / target;
-  std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    if (e.is_regular_file()) files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<std::vector<uint8_t>> out;
-  for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    out.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return out;
-}
 
 void replay(const std::string& target, Entry entry, int random_inputs) {
-  const auto seeds = corpus(target);
+  const auto seeds = read_corpus(target);
   ASSERT_FALSE(seeds.empty()) << "no corpus for " << target;
   for (const auto& s : seeds) entry(s.data(), s.size());
 
