@@ -74,7 +74,9 @@ ApiServer::Reply ApiServer::load_snapshot(const Json& body) {
   if (resources_.boot_specific_configured()) {
     return fail("Load snapshot error: Loading a microVM snapshot not allowed after configuring boot-specific resources.");
   }
-  if (auto ok = vmm_.load_snapshot(*params); !ok) return with_prefix("Load snapshot error", ok.error());
+  auto loaded = vmm_.load_snapshot(*params);
+  if (!loaded) return with_prefix("Load snapshot error", loaded.error());
+  resources_.adopt_vm_config(*loaded);
   started_ = true;
   return std::nullopt;
 }

@@ -34,7 +34,7 @@ VmResources VmResources::from_vm_config(const VmConfig& config) {
   for (size_t i = 0; i < config.disks.size(); ++i) {
     const DiskConfig& disk = config.disks[i];
     Drive d;
-    d.drive_id = disk.id.empty() ? fmt::format("disk{}", i) : disk.id;
+    d.drive_id = drive_id(config, i);
     d.path_on_host = disk.path;
     d.is_read_only = disk.readonly;
     r.drives_.push_back(std::move(d));
@@ -42,6 +42,13 @@ VmResources VmResources::from_vm_config(const VmConfig& config) {
   r.entropy_ = config.rng;
   r.boot_specific_ = true;
   return r;
+}
+
+void VmResources::adopt_vm_config(const VmConfig& config) {
+  VmResources restored = from_vm_config(config);
+  restored.logger_ = std::move(logger_);
+  restored.metrics_ = std::move(metrics_);
+  *this = std::move(restored);
 }
 
 Status VmResources::set_boot_source(BootSource boot) {

@@ -20,6 +20,8 @@ class VmResources {
   VmResources() = default;
   // A VM booted from the command line: its drives are named by DiskConfig::id, or "disk<N>".
   [[nodiscard]] static VmResources from_vm_config(const VmConfig& config);
+  // The same for a VM restored from a snapshot; the logger and metrics set before stay.
+  void adopt_vm_config(const VmConfig& config);
 
   [[nodiscard]] Status set_boot_source(BootSource boot);
   [[nodiscard]] Status set_machine_config(const MachineConfig& machine, const HostLimits& host);

@@ -38,8 +38,9 @@ class VmmController {
   [[nodiscard]] virtual Status send_ctrl_alt_del() = 0;
   // PUT /snapshot/create: only while paused.
   [[nodiscard]] virtual Status create_snapshot(const SnapshotCreateParams& params) = 0;
-  // PUT /snapshot/load: only before anything was configured or started.
-  [[nodiscard]] virtual Status load_snapshot(const SnapshotLoadParams& params) = 0;
+  // PUT /snapshot/load: only before anything was configured or started. Returns the restored
+  // VM's configuration (what GET /vm/config then shows).
+  [[nodiscard]] virtual Result<VmConfig> load_snapshot(const SnapshotLoadParams& params) = 0;
   // PATCH /drives/{id} after start: the disk `index` (order of configuration) gets a new backing file.
   [[nodiscard]] virtual Status update_drive(size_t index, const std::string& path) = 0;
   // One JSON object of counters, written by FlushMetrics to the metrics file.

@@ -31,6 +31,7 @@ struct Launch {
   std::string config_file;
   std::string snapshot;
   std::string mem;
+  std::vector<std::string> disk_paths;  // restore --disk-path ID=PATH
   bool paused = false;
 };
 
@@ -59,9 +60,16 @@ int launch(const Launch& how, const kiln::RunArgs* run_args, bool restore) {
     vm = std::move(*created);
     booted = kiln::api::VmResources::from_vm_config(*config);
   } else if (restore) {
-    auto restored = kiln::Vm::restore(how.snapshot, how.mem);
+    kiln::RestoreOptions options;
+    for (const std::string& text : how.disk_paths) {
+      auto moved = kiln::parse_disk_path_override(text);
+      if (!moved) return fail_with(kiln::kExitUsage, moved.error());
+      options.disk_paths.push_back(std::move(*moved));
+    }
+    auto restored = kiln::Vm::restore(how.snapshot, how.mem, options);
     if (!restored) return fail_with(kiln::kExitVmmError, restored.error());
     vm = std::move(*restored);
+    booted = kiln::api::VmResources::from_vm_config(vm->config());
     start_paused = how.paused;
   } else if (!how.config_file.empty()) {
     auto loaded = kiln::api::load_config_file(how.config_file, host);
@@ -140,6 +148,9 @@ int main(int argc, char** argv) {
   auto* restore = app.add_subcommand("restore", "Continue a VM from a snapshot (PUT /snapshot/create) in this process");
   restore->add_option("--snapshot", how.snapshot, "The snapshot file (VM state)")->required();
   restore->add_option("--mem", how.mem, "The guest memory file written with it")->required();
+  restore->add_option("--disk-path", how.disk_paths,
+                      "DRIVE_ID=PATH: back the snapshot's drive (its API drive_id, or diskN for the Nth --disk of "
+                      "'kiln run') by another file of the same size, e.g. a copy (repeatable)");
   restore->add_flag("--paused", how.paused, "Stay paused until PATCH /vm {\"state\": \"Resumed\"} (needs --api-sock)");
   restore->add_option("--api-sock", how.api_sock, "Also serve the control API on this unix socket");
   restore->footer(kExitStatusHelp);

@@ -18,6 +18,7 @@
 #include "vmm/access_log.h"
 #include "vmm/console.h"
 #include "vmm/pause_gate.h"
+#include "vmm/restore_overrides.h"
 #include "vmm/stop_controller.h"
 #include "vmm/vcpu.h"
 #include "vmm/virtio_devices.h"
@@ -52,9 +53,12 @@ class Vm {
   [[nodiscard]] Status save_snapshot(const std::string& snapshot_path, const std::string& mem_path);
   // A VM rebuilt from a snapshot, RAM mapped privately from `mem_path` (pages read on first
   // touch); every field is validated first and nothing runs until run(). Its devices wait paused
-  // for run() (or resume()).
+  // for run() (or resume()). `options` may move its disks to other files.
   [[nodiscard]] static Result<std::unique_ptr<Vm>> restore(const std::string& snapshot_path,
-                                                           const std::string& mem_path);
+                                                           const std::string& mem_path,
+                                                           const RestoreOptions& options = {});
+  // What the VM was built from (for a restored VM: the snapshot's configuration).
+  [[nodiscard]] const VmConfig& config() const { return config_; }
 
   // The i8042 Ctrl-Alt-Del key sequence (the guest decides what it means).
   [[nodiscard]] Status send_ctrl_alt_del();

@@ -1,6 +1,7 @@
 // What a VM is made of, as validated by the command line (or, later, the API).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,5 +34,11 @@ struct VmConfig {
   ConsoleKind console = ConsoleKind::kSerial;  // where kiln's stdin goes; serial output is always shown
   bool rng = false;
 };
+
+// The name of disk `index` in the API and in snapshots: its drive_id, or diskN for the Nth --disk.
+inline std::string drive_id(const VmConfig& config, size_t index) {
+  const std::string& id = config.disks.at(index).id;
+  return id.empty() ? "disk" + std::to_string(index) : id;
+}
 
 }  // namespace kiln

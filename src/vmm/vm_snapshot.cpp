@@ -67,7 +67,8 @@ Status Vm::save_snapshot(const std::string& snapshot_path, const std::string& me
   return {};
 }
 
-Result<std::unique_ptr<Vm>> Vm::restore(const std::string& snapshot_path, const std::string& mem_path) {
+Result<std::unique_ptr<Vm>> Vm::restore(const std::string& snapshot_path, const std::string& mem_path,
+                                        const RestoreOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   const auto in_file = [&](const Error& e) { return wrap(fmt::format("snapshot {}", snapshot_path), e); };
   auto file = snapshot::read_snapshot(snapshot_path);  // its errors name the file
@@ -80,6 +81,7 @@ Result<std::unique_ptr<Vm>> Vm::restore(const std::string& snapshot_path, const 
   auto config = decode_vm_config(config_in);
   if (!config) return in_file(config.error());
   if (auto done = config_in.finish(); !done) return in_file(done.error());
+  if (auto moved = apply_disk_paths(*config, options.disk_paths); !moved) return in_file(moved.error());
 
   auto layout_bytes = section(tag::kMemoryLayout);
   if (!layout_bytes) return in_file(layout_bytes.error());

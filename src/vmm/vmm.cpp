@@ -78,7 +78,7 @@ Status Vmm::start(const VmConfig& config) {
   return {};
 }
 
-Status Vmm::load_snapshot(const api::SnapshotLoadParams& params) {
+Result<VmConfig> Vmm::load_snapshot(const api::SnapshotLoadParams& params) {
   {
     std::lock_guard lock(mu_);
     if (vm_ || starting_) return fail("a snapshot can only be loaded before the VM is started");
@@ -88,10 +88,11 @@ Status Vmm::load_snapshot(const api::SnapshotLoadParams& params) {
   std::lock_guard lock(mu_);
   starting_ = false;
   if (!vm) return tl::unexpected(vm.error());
+  VmConfig config = (*vm)->config();
   vm_ = std::move(*vm);
   start_paused_ = !params.resume_vm;
   wake_.signal();
-  return {};
+  return config;
 }
 
 Status Vmm::pause() {

@@ -35,7 +35,7 @@ class Vmm final : public api::VmmController {
   [[nodiscard]] Status resume() override;
   [[nodiscard]] Status send_ctrl_alt_del() override;
   [[nodiscard]] Status create_snapshot(const api::SnapshotCreateParams& params) override;
-  [[nodiscard]] Status load_snapshot(const api::SnapshotLoadParams& params) override;
+  [[nodiscard]] Result<VmConfig> load_snapshot(const api::SnapshotLoadParams& params) override;
   [[nodiscard]] Status update_drive(size_t index, const std::string& path) override;
   [[nodiscard]] std::string metrics_json() override;
 

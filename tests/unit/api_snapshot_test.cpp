@@ -49,6 +49,24 @@ TEST_F(ApiTest, SnapshotLoadOnAFreshKiln) {
                "not supported after starting the microVM");
 }
 
+TEST_F(ApiTest, AfterASnapshotLoadVmConfigShowsTheRestoredVmAndItsDrivesCanBePatched) {
+  expect_no_content(client_.put("/logger", json{{"log_path", dir_.path() + "/log.txt"}}.dump()));
+  expect_no_content(client_.put("/snapshot/load", R"({"snapshot_path": "/s", "mem_file_path": "/m", "resume_vm": true})"));
+  const json config = client_.get("/vm/config").json();
+  EXPECT_EQ(config["boot-source"]["kernel_image_path"], "/snap/vmlinux");
+  EXPECT_EQ(config["machine-config"]["vcpu_count"], 2);
+  EXPECT_EQ(config["machine-config"]["mem_size_mib"], 512);
+  ASSERT_EQ(config["drives"].size(), 2u) << config.dump();
+  EXPECT_EQ(config["drives"][0]["drive_id"], "rootfs");
+  EXPECT_EQ(config["drives"][1]["drive_id"], "disk1");
+  EXPECT_EQ(config["drives"][1]["path_on_host"], "/snap/data.img");
+  EXPECT_EQ(config["logger"]["log_path"], dir_.path() + "/log.txt") << "the logger set before the load stays";
+  const std::string image = dir_.file("new.img", 1 << 20);
+  expect_no_content(client_.patch("/drives/disk1", json{{"drive_id", "disk1"}, {"path_on_host", image}}.dump()));
+  EXPECT_EQ(vmm_.calls().back(), "update_drive 1 " + image);
+  EXPECT_EQ(client_.get("/vm/config").json()["drives"][1]["path_on_host"], image);
+}
+
 TEST_F(ApiTest, SnapshotLoadTakesAFileMemoryBackend) {
   expect_no_content(client_.put("/snapshot/load",
                                 R"({"snapshot_path": "/s", "mem_backend": {"backend_type": "File", "backend_path": "/mem"}})"));

@@ -55,12 +55,23 @@ Status FakeVmm::create_snapshot(const SnapshotCreateParams& params) {
   return {};
 }
 
-Status FakeVmm::load_snapshot(const SnapshotLoadParams& params) {
+VmConfig FakeVmm::snapshot_config() {
+  VmConfig c;
+  c.kernel_path = "/snap/vmlinux";
+  c.cmdline = "console=ttyS0 snap=1";
+  c.vcpus = 2;
+  c.memory_bytes = 512ull << 20;
+  c.disks = {DiskConfig{"rootfs", "/snap/root.img", true, false, ""}, DiskConfig{"", "/snap/data.img", false, false, ""}};
+  c.rng = true;
+  return c;
+}
+
+Result<VmConfig> FakeVmm::load_snapshot(const SnapshotLoadParams& params) {
   KILN_TRY(record("load_snapshot"));
   std::lock_guard lock(mu_);
   loaded_ = params;
   state_ = params.resume_vm ? VmState::kRunning : VmState::kPaused;
-  return {};
+  return snapshot_config_;
 }
 
 Status FakeVmm::update_drive(size_t index, const std::string& path) {

@@ -24,7 +24,7 @@ class FakeVmm : public VmmController {
   Status resume() override;
   Status send_ctrl_alt_del() override;
   Status create_snapshot(const SnapshotCreateParams& params) override;
-  Status load_snapshot(const SnapshotLoadParams& params) override;
+  Result<VmConfig> load_snapshot(const SnapshotLoadParams& params) override;
   Status update_drive(size_t index, const std::string& path) override;
   std::string metrics_json() override;
 
@@ -35,6 +35,8 @@ class FakeVmm : public VmmController {
   std::optional<SnapshotLoadParams> loaded() const;
   void set_state(VmState state);
   void fail_next(std::string message);  // the next call fails with this message
+  // The VM every load_snapshot "restores": 2 vCPUs, 512 MiB, drive "rootfs" and an unnamed disk.
+  static VmConfig snapshot_config();
 
  private:
   Status record(std::string call);
@@ -45,6 +47,7 @@ class FakeVmm : public VmmController {
   std::optional<VmConfig> started_;
   std::optional<SnapshotCreateParams> created_;
   std::optional<SnapshotLoadParams> loaded_;
+  VmConfig snapshot_config_ = snapshot_config();
   std::optional<std::string> next_error_;
 };
 
