@@ -54,6 +54,20 @@ ChildResult run_host_shell(const std::string& script, std::chrono::milliseconds 
   return run_child({"/bin/sh", "-c", "PATH=\"$PATH:/usr/sbin:/sbin\"; " + script}, timeout);
 }
 
+size_t first_difference(const std::string& a, const std::string& b) {
+  size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+  return i;
+}
+
+std::string without_cr(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (c != '\r') out += c;
+  }
+  return out;
+}
+
 std::string seq_text(long first, long last) {
   std::string out;
   for (long i = first; i <= last; ++i) out += std::to_string(i) + "\n";

@@ -38,6 +38,12 @@ std::string shell_quote(const std::string& text);
 ChildResult run_host_shell(const std::string& script,
                            std::chrono::milliseconds timeout = std::chrono::milliseconds(120000));
 
+// The first offset where two byte strings differ (or the shorter size), for failure messages.
+size_t first_difference(const std::string& a, const std::string& b);
+
+// Console text without the tty's '\r' (ONLCR).
+std::string without_cr(const std::string& text);
+
 // Exactly what `seq first last` prints: one decimal number per line.
 std::string seq_text(long first, long last);
 
