@@ -1,7 +1,7 @@
 // Pause/resume and snapshot/restore of a running Linux guest, driven through kiln's control API
-// with curl (as Firecracker users do): a guest printing a counter and its clocks is paused for
-// 30 s and resumed; a guest with a shell and a disk is snapshotted, its kiln killed, and the
-// snapshot restored in a new kiln process.
+// with curl (as Firecracker users do), each on a restore of the ready guest (ready_guest.h): a
+// guest printing a counter and its clocks is paused for 30 s and resumed; a guest with a shell and
+// a disk is snapshotted again, its kiln killed, and that snapshot restored in a new kiln process.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -13,6 +13,7 @@
 #include "api_call.h"
 #include "kvm_test_env.h"
 #include "linux_guest.h"
+#include "ready_guest.h"
 #include "scratch_dir.h"
 
 namespace kiln::test {
@@ -58,11 +59,10 @@ TEST(LinuxPause, ThirtySecondsPausedThenTheCounterAndClockContinue) {
   ScratchDir dir;
   ASSERT_TRUE(dir.ok());
   const std::string sock = dir.file("api.sock");
-  GuestOptions options;
-  options.cpus = 2;
-  options.kiln_args = {"--api-sock", sock};
-  ChildProcess vmm(kiln_guest_argv(kit, kit.initrd,
-                                   "console=ttyS0 reboot=k panic=-1 kiln.cmd=" + base64(kClockScript), options));
+  RestoredGuest guest({"--api-sock", sock});
+  ASSERT_TRUE(guest.ok()) << guest.why();
+  ChildProcess& vmm = guest.vmm();
+  ASSERT_TRUE(guest.start(kClockScript));
   ASSERT_TRUE(vmm.wait_for_output("@tick=8 ", scaled(600s))) << vmm.out();
 
   const auto pause_at = std::chrono::steady_clock::now();
@@ -77,7 +77,8 @@ TEST(LinuxPause, ThirtySecondsPausedThenTheCounterAndClockContinue) {
   ASSERT_EQ(resumed.status, 204) << resumed.body << resumed.error;
   const double host_paused = std::chrono::duration<double>(std::chrono::steady_clock::now() - pause_at).count();
 
-  const ChildResult result = vmm.wait(scaled(600s));
+  ASSERT_TRUE(vmm.wait_for_output("@lockups=", scaled(600s))) << vmm.out();
+  const ChildResult result = guest.exit();
   ASSERT_FALSE(result.timed_out) << result.out;
   EXPECT_EQ(result.exit_status, 0) << result.err;
   const auto ticks = ticks_in(result.out);
@@ -107,17 +108,13 @@ TEST(LinuxSnapshot, RestoredInANewProcessTheCounterDiskAndShellCarryOn) {
   ScratchDir dir;
   ASSERT_TRUE(dir.ok());
   const std::string sock = dir.file("api.sock");
-  const std::string image = dir.file("disk.raw");
-  ASSERT_TRUE(write_file(image, std::string(4u << 20, '\0')));
   const std::string snap = dir.file("vm.snap");
   const std::string mem = dir.file("vm.mem");
-  GuestOptions options;
-  options.cpus = 2;
-  options.kiln_args = {"--api-sock", sock, "--disk", image + ",serial=snap-disk", "--rng"};
-  ChildProcess vmm(kiln_guest_argv(kit, kit.initrd, "console=ttyS0 reboot=k panic=-1 kiln.shell=1", options),
-                   ChildStdin::kPipe);
-  ASSERT_TRUE(vmm.wait_for_output("KILN-CMD-BEGIN", scaled(600s))) << vmm.out();
-  ASSERT_TRUE(vmm.send("echo 1 > /proc/sys/kernel/printk; seq 1 " + std::to_string(kSeqLast) +
+  RestoredGuest guest({"--api-sock", sock});
+  ASSERT_TRUE(guest.ok()) << guest.why();
+  ChildProcess& vmm = guest.vmm();
+  const std::string image = guest.disk("raw");  // the snapshot taken here names this copy
+  ASSERT_TRUE(vmm.send("seq 1 " + std::to_string(kSeqLast) +
                        " > /dev/vda; sync; echo \"@before=$(head -c " + std::to_string(kSeqBytes) +
                        " /dev/vda | md5sum)\"; (i=0; while :; do i=$((i+1)); echo \"@tick=$i\"; sleep 0.3; done) &\n"));
   ASSERT_TRUE(vmm.wait_for_output("@tick=5\r\n", scaled(300s))) << vmm.out();
@@ -166,7 +163,7 @@ TEST(LinuxSnapshot, RestoredInANewProcessTheCounterDiskAndShellCarryOn) {
   EXPECT_EQ(result.exit_status, 0) << result.err;
   EXPECT_NE(result.out.find("alive-42"), std::string::npos) << result.out;
   EXPECT_EQ(guest_values(result.out)["after"], before_sum) << result.out;
-  EXPECT_NE(result.out.find("snap-disk"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("kiln-raw-0"), std::string::npos) << result.out;
   EXPECT_EQ(read_file(image).substr(0, kSeqBytes), seq_text(1, kSeqLast));
 }
 

@@ -43,7 +43,8 @@ struct ShellRun {
 // One restore of the ready guest in a new kiln, on copies of its disks in a scratch directory.
 class RestoredGuest {
  public:
-  RestoredGuest();
+  // `extra_args`: more `kiln restore` flags (e.g. --api-sock PATH).
+  explicit RestoredGuest(const std::vector<std::string>& extra_args = {});
   // False (with why()) when the fixture's files are missing or the copies failed.
   [[nodiscard]] bool ok() const { return vmm_ != nullptr; }
   [[nodiscard]] const std::string& why() const { return why_; }
@@ -52,15 +53,22 @@ class RestoredGuest {
 
   // Runs `script` with sh in the guest (sent over the console in short lines) and waits for it.
   ShellRun run(const std::string& script, std::chrono::milliseconds timeout);
+  // Starts `script` in the background of the guest's shell (its output goes to the console).
+  bool start(const std::string& script);
   // Leaves the shell: the agent resets the VM and kiln exits (0 expected); returns kiln's result.
   ChildResult exit();
   [[nodiscard]] const std::string& console() const;
+  [[nodiscard]] ChildProcess& vmm() { return *vmm_; }
+  [[nodiscard]] std::string file(const std::string& name) const { return dir_.file(name); }
 
  private:
   ScratchDir dir_;
   std::unique_ptr<ChildProcess> vmm_;
   std::string why_;
   int runs_ = 0;
+
+  // Sends `script` to the guest as /tmp/kiln-run-N.sh; returns N, or "" if stdin is closed.
+  std::string send_script(const std::string& script);
 };
 
 }  // namespace kiln::test

@@ -15,7 +15,7 @@ constexpr size_t kChunk = 600;  // a multiple of 4: every chunk is whole base64 
 
 }  // namespace
 
-RestoredGuest::RestoredGuest() {
+RestoredGuest::RestoredGuest(const std::vector<std::string>& extra_args) {
   const ReadyGuestFiles f;
   if (!dir_.ok()) {
     why_ = "no scratch directory";
@@ -33,22 +33,34 @@ RestoredGuest::RestoredGuest() {
     argv.push_back("--disk-path");
     argv.push_back("disk" + std::to_string(i) + "=" + disk(disks[i].first));
   }
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   vmm_ = std::make_unique<ChildProcess>(argv, ChildStdin::kPipe);
+}
+
+std::string RestoredGuest::send_script(const std::string& script) {
+  const std::string n = std::to_string(++runs_);
+  const std::string file = "/tmp/kiln-run-" + n;
+  const std::string encoded = base64(script);
+  for (size_t i = 0; i < encoded.size(); i += kChunk) {
+    if (!vmm_->send("printf %s " + encoded.substr(i, kChunk) + " >> " + file + ".b64\n")) return "";
+  }
+  if (!vmm_->send("base64 -d " + file + ".b64 > " + file + ".sh\n")) return "";
+  return n;
+}
+
+bool RestoredGuest::start(const std::string& script) {
+  const std::string n = send_script(script);
+  return !n.empty() && vmm_->send("sh /tmp/kiln-run-" + n + ".sh &\n");
 }
 
 ShellRun RestoredGuest::run(const std::string& script, std::chrono::milliseconds timeout) {
   ShellRun result;
-  const std::string n = std::to_string(++runs_);
-  const std::string file = "/tmp/kiln-run-" + n;
-  const std::string encoded = base64(script);
   const size_t from = vmm_->out().size();
-  for (size_t i = 0; i < encoded.size(); i += kChunk) {
-    if (!vmm_->send("printf %s " + encoded.substr(i, kChunk) + " >> " + file + ".b64\n")) return result;
-  }
+  const std::string n = send_script(script);
   // The typed line is echoed; the markers are built by the shell ($((N))), so only its output
   // contains "@@bN" and "@@eN:".
-  if (!vmm_->send("echo \"@@b$((" + n + "))\"; base64 -d " + file + ".b64 > " + file + ".sh; sh " + file +
-                  ".sh; echo \"@@e$((" + n + ")):$?\"\n")) {
+  if (n.empty() || !vmm_->send("echo \"@@b$((" + n + "))\"; sh /tmp/kiln-run-" + n + ".sh; echo \"@@e$((" + n +
+                               ")):$?\"\n")) {
     return result;
   }
   const std::string begin = "@@b" + n + "\r\n";
