@@ -11,6 +11,7 @@
 #include "arch/x86_64/platform/acpi.h"
 #include "arch/x86_64/platform/cpuid.h"
 #include "arch/x86_64/platform/mptable.h"
+#include "arch/x86_64/platform/platform_layout.h"
 #include "common/file.h"
 #include "common/log.h"
 #include "devices/i8042.h"
@@ -29,9 +30,6 @@ constexpr GuestAddress kIdentityMapAddr{0xfeffc000};
 constexpr GuestAddress kTssAddr{0xfeffd000};
 constexpr uint64_t kMaxKernelBytes = 512 * MiB;
 constexpr uint64_t kMaxInitrdBytes = 2 * GiB;
-
-constexpr uint16_t kCom1Base = 0x3f8;
-constexpr uint32_t kCom1Irq = 4;
 
 void write_stdout(std::span<const uint8_t> bytes) {
   size_t done = 0;
@@ -95,11 +93,10 @@ Status Vm::register_memory() {
 }
 
 Status Vm::setup_devices(const VmConfig& config) {
-  serial_ = std::make_shared<Serial>(std::make_shared<KvmIrqLine>(vm_, kCom1Irq), write_stdout);
-  KILN_TRY(pio_.add(kCom1Base, 8, serial_, "COM1"));
-  constexpr uint32_t kKeyboardIrq = 1;
+  serial_ = std::make_shared<Serial>(std::make_shared<KvmIrqLine>(vm_, x86::kCom1Irq), write_stdout);
+  KILN_TRY(pio_.add(x86::kCom1Port, 8, serial_, "COM1"));
   i8042_ = std::make_shared<I8042>([this] { stop_.request({StopKind::kGuestReset, "guest reset (i8042)"}); },
-                                   std::make_shared<KvmIrqPulse>(vm_, kKeyboardIrq));
+                                   std::make_shared<KvmIrqPulse>(vm_, x86::kKeyboardIrq));
   KILN_TRY(pio_.add(I8042::kBase, I8042::kLength, i8042_, "i8042"));
   // 0xcf9 is also the ACPI FADT reset register.
   auto pci = std::make_shared<PciAbsent>([this] { stop_.request({StopKind::kGuestReset, "guest reset (0xcf9)"}); });

@@ -189,6 +189,9 @@ TEST(X86PlatformAcpi, DsdtDevices) {
   // Name (_HID, EisaId ("PNP0501")): the EISA id is a compressed DWord.
   EXPECT_TRUE(contains(dsdt, std::string_view("\x08_HID\x0c\x41\xd0\x05\x01", 10)));
   EXPECT_TRUE(contains(dsdt, "COM1"));
+  // Name (_HID, EisaId ("PNP0303")): the keyboard controller, found by Linux's i8042 PNP probe.
+  EXPECT_TRUE(contains(dsdt, std::string_view("\x08_HID\x0c\x41\xd0\x03\x03", 10)));
+  EXPECT_TRUE(contains(dsdt, "PS2K"));
   EXPECT_TRUE(contains(dsdt, "\x0dLNRO0005"));
   EXPECT_TRUE(contains(dsdt, "V000"));
   EXPECT_TRUE(contains(dsdt, "V001"));
@@ -224,6 +227,7 @@ TEST(X86PlatformAcpi, RejectsBadConfigs) {
   EXPECT_FALSE(with({kVirtioMmioHid, GuestAddress(0xd0002000), 0, 7}).has_value()) << "empty";
   EXPECT_FALSE(with({kVirtioMmioHid, GuestAddress(0xd0002000), 0x1000, 5}).has_value()) << "GSI taken";
   EXPECT_FALSE(with({kVirtioMmioHid, GuestAddress(0xd0002000), 0x1000, 4}).has_value()) << "COM1's IRQ";
+  EXPECT_FALSE(with({kVirtioMmioHid, GuestAddress(0xd0002000), 0x1000, 1}).has_value()) << "the keyboard's IRQ";
   EXPECT_FALSE(with({kVirtioMmioHid, GuestAddress(0xd0002000), 0x1000, 24}).has_value()) << "no such pin";
   EXPECT_FALSE(with({"lnro0005", GuestAddress(0xd0002000), 0x1000, 7}).has_value()) << "bad _HID";
 }
@@ -274,6 +278,7 @@ TEST_F(IaslTest, DisassemblesTheDsdt) {
   ASSERT_EQ(status, 0) << log;
   const std::string dsl = read_file("dsdt.dsl");
   for (const char* expected : {"Device (COM1)", "EisaId (\"PNP0501\")", "IO (Decode16,", "IRQNoFlags ()",
+                               "Device (PS2K)", "EisaId (\"PNP0303\")", "0x0060,", "0x0064,", "{1}",
                                "Device (V000)", "Device (V001)", "Name (_HID, \"LNRO0005\")",
                                "Memory32Fixed (ReadWrite,",
                                "0xD0001000", "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, )",

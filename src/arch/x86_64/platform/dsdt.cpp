@@ -39,7 +39,7 @@ Status check_mmio_devices(const std::vector<MmioDeviceInfo>& devices) {
   const Window apic_pages[] = {{kIoapicAddr, kIoapicAddr + kApicPageBytes},
                                {kLapicAddr, kLapicAddr + kApicPageBytes}};
   std::vector<Window> used;
-  uint32_t gsis_used = (1u << kPitGsi) | (1u << kCascadeGsi) | (1u << kCom1Irq);
+  uint32_t gsis_used = (1u << kPitGsi) | (1u << kKeyboardIrq) | (1u << kCascadeGsi) | (1u << kCom1Irq);
   for (const MmioDeviceInfo& d : devices) {
     const uint64_t base = d.base.raw();
     if (d.size == 0 || base < kMmioHoleStart || base >= kMmioHoleEnd || d.size > kMmioHoleEnd - base) {
@@ -73,6 +73,21 @@ Result<Bytes> com1() {
   return aml::device("COM1", terms);
 }
 
+// The i8042 as a PC keyboard controller (PNP0303). Hardware-reduced ACPI has no legacy IRQs set up
+// and says "no 8042" in the FADT, so Linux's i8042 driver finds the controller and its IRQ only
+// through this PNP device (drivers/input/serio/i8042-acpipnpio.h): data port, command port, IRQ 1.
+Result<Bytes> keyboard_controller() {
+  auto hid = aml::eisa_id("PNP0303");
+  if (!hid) return tl::unexpected(hid.error());
+  const Bytes crs = ResourceTemplate()
+                        .io(kI8042DataPort, 1)
+                        .io(kI8042CommandPort, 1)
+                        .irq_no_flags(static_cast<uint8_t>(kKeyboardIrq))
+                        .build();
+  const Bytes terms[] = {aml::name("_HID", *hid), aml::name("_UID", aml::integer(0)), aml::name("_CRS", crs)};
+  return aml::device("PS2K", terms);
+}
+
 Result<Bytes> mmio_device(const MmioDeviceInfo& d, size_t index) {
   auto hid = hardware_id(d.hid);
   if (!hid) return tl::unexpected(hid.error());
@@ -96,6 +111,9 @@ Result<std::vector<uint8_t>> dsdt_aml(const AcpiConfig& config) {
   auto serial = com1();
   if (!serial) return tl::unexpected(serial.error());
   devices.push_back(std::move(*serial));
+  auto keyboard = keyboard_controller();
+  if (!keyboard) return tl::unexpected(keyboard.error());
+  devices.push_back(std::move(*keyboard));
   for (size_t i = 0; i < config.mmio_devices.size(); ++i) {
     auto dev = mmio_device(config.mmio_devices[i], i);
     if (!dev) return wrap(fmt::format("MMIO device {}", i), dev.error());

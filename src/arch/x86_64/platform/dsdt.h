@@ -2,6 +2,7 @@
 //
 //   Scope (\_SB) {
 //     Device (COM1) { _HID EISAID("PNP0501"), _UID 1, _CRS { IO 0x3f8 len 8, IRQNoFlags {4} } }
+//     Device (PS2K) { _HID EISAID("PNP0303"), _UID 0, _CRS { IO 0x60 len 1, IO 0x64 len 1, IRQNoFlags {1} } }
 //     Device (V000) { _HID "LNRO0005", _UID 0, _CCA 1,
 //                     _CRS { Memory32Fixed (ReadWrite, base, size), Interrupt (Edge, ActiveHigh) {gsi} } }
 //     ...one Vxxx (hex index) per AcpiConfig::mmio_devices entry
@@ -19,7 +20,7 @@ namespace kiln::x86 {
 
 // MMIO devices must sit in kiln's MMIO hole (layout.h), clear of the IOAPIC and local APIC pages
 // and of each other, with distinct GSIs below kIoapicPins other than 0 (PIT), 2 (cascade) and
-// kCom1Irq.
+// kCom1Irq, and 1 (keyboard).
 [[nodiscard]] Result<std::vector<uint8_t>> dsdt_aml(const AcpiConfig& config);
 
 }  // namespace kiln::x86

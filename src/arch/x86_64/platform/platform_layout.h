@@ -43,6 +43,10 @@ inline constexpr uint32_t kMaxVcpus = 254;
 // kiln keeps KVM's default, as Firecracker does.)
 inline constexpr uint32_t kCom1Irq = 4;
 inline constexpr uint16_t kCom1Port = 0x3f8;
+// The i8042 keyboard controller: data port 0x60, command/status port 0x64, keyboard on ISA IRQ 1.
+inline constexpr uint32_t kKeyboardIrq = 1;
+inline constexpr uint16_t kI8042DataPort = 0x60;
+inline constexpr uint16_t kI8042CommandPort = 0x64;
 
 // ACPI sleep registers (hardware-reduced ACPI, ACPI 6.5 section 4.8.3.7): one byte-wide I/O port
 // serves as SLEEP_CONTROL_REG and SLEEP_STATUS_REG. A guest `poweroff` writes
