@@ -63,6 +63,20 @@ bool code_symbol(Elf* elf, const GElf_Shdr& symtab, const GElf_Sym& sym, const s
   return true;
 }
 
+// Executable PT_LOAD segments whose physical and virtual addresses differ (a vmlinux: its
+// 32-bit PVH entry code runs at the physical address before paging is on).
+void add_physical_aliases(Elf* elf, SymbolTable& table) {
+  size_t count = 0;
+  if (elf_getphdrnum(elf, &count) != 0) return;
+  for (size_t i = 0; i < count; ++i) {
+    GElf_Phdr phdr;
+    if (gelf_getphdr(elf, static_cast<int>(i), &phdr) == nullptr) continue;
+    if (phdr.p_type == PT_LOAD && (phdr.p_flags & PF_X) != 0 && phdr.p_paddr != phdr.p_vaddr) {
+      table.add_alias(phdr.p_paddr, phdr.p_memsz, phdr.p_vaddr);
+    }
+  }
+}
+
 }  // namespace
 
 Result<SymbolTable> load_elf_symbols(const std::string& path) {
@@ -90,7 +104,9 @@ Result<SymbolTable> load_elf_symbols(const std::string& path) {
     }
   }
   if (symbols.empty()) return fail("{}: its symbol table names no function", path);
-  return SymbolTable(std::move(symbols));
+  SymbolTable table(std::move(symbols));
+  add_physical_aliases(elf.get(), table);
+  return table;
 }
 
 }  // namespace kiln

@@ -38,6 +38,14 @@ SymbolTable::SymbolTable(std::vector<RawSymbol> symbols) {
 }
 
 const SymbolRange* SymbolTable::lookup(uint64_t address) const {
+  if (const SymbolRange* r = lookup_direct(address)) return r;
+  for (const Alias& a : aliases_) {
+    if (address - a.start < a.size) return lookup_direct(a.target + (address - a.start));
+  }
+  return nullptr;
+}
+
+const SymbolRange* SymbolTable::lookup_direct(uint64_t address) const {
   auto it = std::upper_bound(ranges_.begin(), ranges_.end(), address,
                              [](uint64_t a, const SymbolRange& r) { return a < r.start; });
   if (it == ranges_.begin()) return nullptr;

@@ -31,13 +31,23 @@ class SymbolTable {
   // symbol without a size the range up to the next symbol, its limit, or one byte at the end.
   explicit SymbolTable(std::vector<RawSymbol> symbols);
 
-  // The function containing `address`, or nullptr.
+  // Code that also runs at another address (a vmlinux's early boot code at its physical load
+  // address, before paging is on): [start, start + size) is looked up at `target` onwards.
+  void add_alias(uint64_t start, uint64_t size, uint64_t target) { aliases_.push_back({start, size, target}); }
+
+  // The function containing `address` (directly, else through an alias), or nullptr.
   [[nodiscard]] const SymbolRange* lookup(uint64_t address) const;
   [[nodiscard]] size_t size() const { return ranges_.size(); }
   [[nodiscard]] bool empty() const { return ranges_.empty(); }
 
  private:
+  [[nodiscard]] const SymbolRange* lookup_direct(uint64_t address) const;
+
+  struct Alias {
+    uint64_t start, size, target;
+  };
   std::vector<SymbolRange> ranges_;  // by start, starts unique
+  std::vector<Alias> aliases_;
 };
 
 // "kiln::probe::run_ticker(...)" for a mangled C++ name; other names unchanged.

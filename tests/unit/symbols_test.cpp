@@ -43,6 +43,15 @@ TEST(SymbolTable, AliasesKeepTheBestRankAndInnerLabelsWin) {
   EXPECT_EQ(name_at(t, 0x3001), "<none>");
 }
 
+TEST(SymbolTable, AliasesMapOtherAddressesOntoTheSymbols) {
+  SymbolTable t({{0xffffffff81000000, 0x10, 0, "entry", 0}});
+  t.add_alias(0x1000000, 0x100000, 0xffffffff81000000);
+  EXPECT_EQ(name_at(t, 0x1000008), "entry");
+  EXPECT_EQ(name_at(t, 0x1000010), "<none>");  // past the function
+  EXPECT_EQ(name_at(t, 0xfffff8), "<none>");   // before the alias
+  EXPECT_EQ(t.lookup(0x1000008), t.lookup(0xffffffff81000008));
+}
+
 TEST(SymbolTable, Demangles) {
   EXPECT_EQ(demangle("_ZN4kiln5probe10run_tickerERKNS0_7ContextE"), "kiln::probe::run_ticker(kiln::probe::Context const&)");
   EXPECT_EQ(demangle("default_idle"), "default_idle");
@@ -114,6 +123,18 @@ TEST(SymbolFile, ProbeElfAgreesWithNm) {
   EXPECT_EQ(name_at(*elf, found->end - 1), ticker);
   EXPECT_EQ(name_at(*map, found->start + 1), ticker);
   EXPECT_NE(name_at(*elf, found->end), ticker);
+}
+
+TEST(SymbolFile, HighHalfImageIsNamedAtItsPhysicalAddressesToo) {
+  auto t = load_symbol_file(KILN_HIGH_HALF_ELF);  // tests/unit/symbols/high_half.S
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->size(), 2u);
+  EXPECT_EQ(name_at(*t, 0xffffffff81000000), "early_entry");
+  EXPECT_EQ(name_at(*t, 0xffffffff81000004), "early_entry");
+  EXPECT_EQ(name_at(*t, 0xffffffff81000005), "later_function");
+  EXPECT_EQ(name_at(*t, 0x1000002), "early_entry");  // before paging: the executable PT_LOAD's p_paddr
+  EXPECT_EQ(name_at(*t, 0x1000005), "later_function");
+  EXPECT_EQ(name_at(*t, 0x1000006), "<none>");
 }
 
 TEST(SymbolFile, BadFilesGiveErrorsThatNameThem) {
