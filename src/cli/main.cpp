@@ -11,6 +11,7 @@
 #include "api/api_server.h"
 #include "api/config_file.h"
 #include "cli/options.h"
+#include "cli/profile_options.h"
 #include "common/boot_trace.h"
 #include "common/log.h"
 #include "vmm/stop_reason.h"
@@ -33,6 +34,7 @@ struct Launch {
   std::string mem;
   std::vector<std::string> disk_paths;  // restore --disk-path ID=PATH
   bool paused = false;
+  kiln::ProfileArgs profile;  // run and restore
 };
 
 int fail_with(int status, const kiln::Error& e) {
@@ -78,6 +80,11 @@ int launch(const Launch& how, const kiln::RunArgs* run_args, bool restore) {
     if (!created) return fail_with(kiln::kExitVmmError, created.error());
     vm = std::move(*created);
     booted = std::move(loaded->resources);
+  }
+  if (vm && how.profile.enabled()) {
+    auto settings = kiln::profile_settings(how.profile, vm->kernel_path());
+    if (!settings) return fail_with(kiln::kExitUsage, settings.error());
+    vm->enable_profiler(std::move(*settings));
   }
   if (vm) {
     if (auto ok = (*vmm)->adopt(std::move(vm), start_paused); !ok) return fail_with(kiln::kExitVmmError, ok.error());
@@ -143,6 +150,7 @@ int main(int argc, char** argv) {
   run->add_flag("--rng", args.rng, "Add a virtio-rng device (the guest's /dev/hwrng) fed by getrandom()");
   run->add_option("--transport", args.transport, "Virtio transport: 'mmio' (virtio-mmio)")->default_str("mmio");
   run->add_option("--api-sock", how.api_sock, "Also serve the control API on this unix socket (pause, snapshot, ...)");
+  kiln::add_profile_options(*run, how.profile);
   run->footer(kExitStatusHelp);
 
   auto* restore = app.add_subcommand("restore", "Continue a VM from a snapshot (PUT /snapshot/create) in this process");
@@ -153,6 +161,7 @@ int main(int argc, char** argv) {
                       "'kiln run') by another file of the same size, e.g. a copy (repeatable)");
   restore->add_flag("--paused", how.paused, "Stay paused until PATCH /vm {\"state\": \"Resumed\"} (needs --api-sock)");
   restore->add_option("--api-sock", how.api_sock, "Also serve the control API on this unix socket");
+  kiln::add_profile_options(*restore, how.profile);
   restore->footer(kExitStatusHelp);
 
   try {
@@ -176,6 +185,10 @@ int main(int argc, char** argv) {
   }
   if (restoring && how.paused && how.api_sock.empty()) {
     std::fprintf(stderr, "kiln: restore --paused needs --api-sock (nothing could resume the VM otherwise)\n");
+    return kiln::kExitUsage;
+  }
+  if (auto ok = kiln::check_profile_args(how.profile); !ok) {
+    std::fprintf(stderr, "kiln: %s\n", ok.error().message.c_str());
     return kiln::kExitUsage;
   }
   args.cmdline_given = run->count("--cmdline") > 0;

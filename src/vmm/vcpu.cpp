@@ -51,8 +51,8 @@ Status Vcpu::start() {
 void Vcpu::kick() {
   // immediate_exit covers a kick that lands before the thread enters KVM_RUN (kvm/api.txt 5).
   __atomic_store_n(&fd_.run_state()->immediate_exit, 1, __ATOMIC_SEQ_CST);
-  // Only the thread that owns this Vcpu calls kick() and join(), so the thread cannot be
-  // joined between this check and the signal.
+  // Callers serialise kick() against join() (the VM's control lock; the guest profiler's thread
+  // is stopped before the join), so the thread cannot be joined between this check and the signal.
   if (started_.load()) ::pthread_kill(native_.load(), kick_signal());
 }
 
@@ -75,23 +75,35 @@ void Vcpu::thread_main() {
       ctx_.stop->request({StopKind::kVmmError, fmt::format("vCPU {}: {}", id_, ran.error().message)});
       break;
     }
-    if (fd_.run_state()->exit_reason == KVM_EXIT_INTR && ctx_.pause != nullptr && ctx_.pause->pause_requested()) {
-      // KVM_RUN returned for the kick, so any I/O exit before it is complete: safe to park.
-      ctx_.pause->park([this] { return ctx_.stop->requested(); });
-      // Cleared before the stop check at the loop's top: a stop or pause requested after that
-      // check sets it again before its signal (see kick()).
-      __atomic_store_n(&fd_.run_state()->immediate_exit, 0, __ATOMIC_SEQ_CST);
-      continue;
+    if (fd_.run_state()->exit_reason == KVM_EXIT_INTR) {
+      handle_kick();
+      continue;  // the loop's top checks for a stop
     }
     if (!handle_exit()) break;
   }
 }
 
+void Vcpu::handle_kick() {
+  // Cleared before the checks below and the stop check at the loop's top: a stop, pause or
+  // sample requested after them sets it again before its signal (see kick()), so the next
+  // KVM_RUN returns at once; one requested before is seen by them.
+  __atomic_store_n(&fd_.run_state()->immediate_exit, 0, __ATOMIC_SEQ_CST);
+  // KVM_RUN returned for the kick, so any I/O exit before it is complete: the registers are
+  // the guest's and the vCPU can park.
+  if (sample_requested_.exchange(false)) take_sample();
+  if (ctx_.pause != nullptr && ctx_.pause->pause_requested()) {
+    ctx_.pause->park([this] { return ctx_.stop->requested(); });
+  }
+}
+
+void Vcpu::request_sample() {
+  sample_requested_.store(true);
+  kick();
+}
+
 bool Vcpu::handle_exit() {
   kvm_run& run = *fd_.run_state();
   switch (run.exit_reason) {
-    case KVM_EXIT_INTR:
-      return true;  // a kick; the loop re-checks the stop flag
     case KVM_EXIT_IO:
       handle_io(run);
       return true;

@@ -13,6 +13,7 @@
 #include "vmm/access_log.h"
 #include "vmm/pause_gate.h"
 #include "vmm/stop_controller.h"
+#include "vmm/vcpu_profile.h"
 
 namespace kiln {
 
@@ -39,16 +40,25 @@ class Vcpu {
   [[nodiscard]] static Status install_kick_handler();
 
   [[nodiscard]] VcpuFd& fd() { return fd_; }
+  // Where the guest profiler's samples of this vCPU go; before start() (not thread-safe).
+  void attach_profile(VcpuProfile* profile) { profile_ = profile; }
   [[nodiscard]] Status start();
   // Makes the thread leave KVM_RUN (to stop, or to park when a pause was requested); safe to
   // call many times. Callers serialise kick() against join().
   void kick();
   void join();
+  // The guest profiler: the thread records where the guest is (vcpu_sample.cpp) once KVM_RUN has
+  // returned for this kick, so an I/O exit in progress completes first. Serialised against join()
+  // as kick() is; requests made before the thread took the last one are merged.
+  void request_sample();
 
  private:
   void thread_main();
   // Returns false when the loop must end.
   bool handle_exit();
+  // After KVM_RUN returned for a kick: takes a requested sample, parks while paused.
+  void handle_kick();
+  void take_sample();
   void handle_io(kvm_run& run);
   void handle_mmio(kvm_run& run);
   // Returns true when kiln emulated the instruction and the vCPU can resume.
@@ -60,6 +70,8 @@ class Vcpu {
   std::thread thread_;
   std::atomic<bool> started_{false};
   std::atomic<pthread_t> native_{};
+  std::atomic<bool> sample_requested_{false};
+  VcpuProfile* profile_ = nullptr;
 };
 
 }  // namespace kiln

@@ -213,6 +213,7 @@ StopReason Vm::run(bool start_paused) {
     }
     running_ = true;
   }
+  start_profiler();
 
   while (!stop_.requested()) {
     pollfd fds[2] = {{signals->fd(), POLLIN, 0}, {stop_.event_fd(), POLLIN, 0}};
@@ -224,9 +225,11 @@ StopReason Vm::run(bool start_paused) {
       if (auto signo = signals->take()) stop_.request(signal_stop(*signo));
     }
   }
+  if (profiler_) profiler_->stop();  // its thread kicks vCPUs: stopped before they are joined
   stop_vcpus();
   virtio_.shutdown();
   console_.reset();  // restores the terminal
+  finish_profile();
   if (emulated_.total() > 0) log("instructions kiln emulated for KVM: {}", emulated_.summary());
   return *stop_.reason();
 }

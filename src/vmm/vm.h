@@ -17,6 +17,7 @@
 #include "memory/guest_memory.h"
 #include "vmm/access_log.h"
 #include "vmm/console.h"
+#include "vmm/guest_profiler.h"
 #include "vmm/pause_gate.h"
 #include "vmm/restore_overrides.h"
 #include "vmm/stop_controller.h"
@@ -37,6 +38,11 @@ class Vm {
   // Runs the guest until it resets or shuts down, kiln gets SIGINT/SIGTERM/SIGHUP, or an error.
   // `start_paused`: every vCPU parks before its first instruction until resume().
   [[nodiscard]] StopReason run(bool start_paused = false);
+  // The guest profiler (vm_profile.cpp) for the next run(): samples while it runs, prints the
+  // histogram after. Call before run().
+  void enable_profiler(ProfileSettings settings);
+  // The kernel the VM booted (also for a restored VM: as the snapshot records it).
+  [[nodiscard]] const std::string& kernel_path() const { return config_.kernel_path; }
   // Asks run() to end with `reason` (thread-safe; the first request wins).
   void request_stop(StopReason reason) { stop_.request(std::move(reason)); }
 
@@ -79,6 +85,8 @@ class Vm {
   [[nodiscard]] Status create_vcpus(const VmConfig& config);
   [[nodiscard]] Status set_boot_vcpu_registers();
   void stop_vcpus();
+  void start_profiler();
+  void finish_profile();
   [[nodiscard]] Status pause_locked();
   void pause_devices();
   void resume_devices();
@@ -105,6 +113,7 @@ class Vm {
   x86::MpCpuSignature cpu_signature_;
   std::optional<x86::BootEntry> boot_;
   std::unique_ptr<Console> console_;
+  std::unique_ptr<GuestProfiler> profiler_;   // before vcpus_: their threads write its samples
   std::vector<std::unique_ptr<Vcpu>> vcpus_;  // last: threads end before what they use
 };
 

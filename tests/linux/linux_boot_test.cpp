@@ -1,13 +1,47 @@
-// The kiln guest kernel under kiln: SMP, memory, KVM detection, kvm-clock, the agent, reboot, panic.
+// The kiln guest kernel under kiln: SMP, memory, KVM detection, kvm-clock, the agent, reboot, panic;
+// the boot under --profile-guest, whose report must name kernel functions.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <set>
 #include <sstream>
 
+#include "guest_profile.h"
 #include "kvm_test_env.h"
 #include "linux_guest.h"
 
 namespace kiln::test {
 namespace {
+
+// The text symbols of the System.map the guest kit keeps next to its vmlinux (empty if none).
+std::set<std::string> kit_text_symbols(const GuestKit& kit) {
+  std::set<std::string> names;
+  std::ifstream map(kit.kernel.substr(0, kit.kernel.rfind('/') + 1) + "System.map");
+  std::string address, type, name;
+  while (map >> address >> type >> name) {
+    if (type == "T" || type == "t" || type == "W" || type == "w") names.insert(name);
+  }
+  return names;
+}
+
+// The boot's --profile-guest report: samples of the kernel, named after its functions.
+void expect_kernel_profile(const GuestKit& kit, const std::string& err, int cpus) {
+  const GuestProfile profile = parse_guest_profile(err);
+  ASSERT_TRUE(profile.found) << err;
+  EXPECT_GT(profile.samples, 0u) << err;
+  EXPECT_NE(err.find(" from " + std::to_string(cpus) + " vCPU"), std::string::npos) << err;
+  EXPECT_NE(err.find("symbols from " + kit.kernel), std::string::npos) << err;
+  const auto symbols = kit_text_symbols(kit);
+  size_t named = 0;
+  for (const auto& row : profile.rows) {
+    if (row.name.empty() || row.name[0] == '[' || row.name[0] == '(' || row.name.rfind("0x", 0) == 0) continue;
+    ++named;
+    if (!symbols.empty()) {
+      EXPECT_EQ(symbols.count(row.name), 1u) << row.name << " is no function of the kernel\n" << err;
+    }
+  }
+  EXPECT_GT(named, 0u) << "no kernel function in the profile\n" << err;
+}
 
 
 class LinuxBoot : public ::testing::TestWithParam<int> {};
@@ -16,10 +50,13 @@ TEST_P(LinuxBoot, ReadyWithCpusMemoryKvmAndKvmClock) {
   GuestKit kit;
   KILN_REQUIRE_GUEST_KIT(kit);
   const int cpus = GetParam();
+  GuestOptions options;
+  options.cpus = cpus;
+  options.kiln_args = {"--profile-guest=100"};  // the boot profiled too (guest_profiler.h)
   auto run = run_in_guest(kit,
                           "nproc; grep MemTotal /proc/meminfo; dmesg | grep -c 'Hypervisor detected: KVM'; "
                           "cat /sys/devices/system/clocksource/clocksource0/current_clocksource",
-                          cpus, "256M");
+                          options);
   ASSERT_FALSE(run.vmm.timed_out) << run.vmm.out;
   EXPECT_TRUE(run.ready) << run.vmm.out;
   EXPECT_EQ(run.vmm.exit_status, 0) << run.vmm.err;  // the agent ends with reboot -f
@@ -41,6 +78,7 @@ TEST_P(LinuxBoot, ReadyWithCpusMemoryKvmAndKvmClock) {
   EXPECT_LE(kib, 256 * 1024) << memtotal;
   EXPECT_EQ(trim(kvm_lines), "1") << run.output;
   EXPECT_EQ(trim(clocksource), "kvm-clock") << run.output;
+  expect_kernel_profile(kit, run.vmm.err, cpus);
 }
 
 INSTANTIATE_TEST_SUITE_P(Cpus, LinuxBoot, ::testing::Values(1, 4));
