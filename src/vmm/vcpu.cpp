@@ -75,6 +75,7 @@ void Vcpu::thread_main() {
       ctx_.stop->request({StopKind::kVmmError, fmt::format("vCPU {}: {}", id_, ran.error().message)});
       break;
     }
+    exits_.record(fd_.run_state()->exit_reason);
     if (fd_.run_state()->exit_reason == KVM_EXIT_INTR && ctx_.pause != nullptr && ctx_.pause->pause_requested()) {
       // KVM_RUN returned for the kick, so any I/O exit before it is complete: safe to park.
       ctx_.pause->park([this] { return ctx_.stop->requested(); });

@@ -11,6 +11,7 @@
 #include "kvm/vcpu_fd.h"
 #include "memory/guest_memory.h"
 #include "vmm/access_log.h"
+#include "vmm/exit_counters.h"
 #include "vmm/pause_gate.h"
 #include "vmm/stop_controller.h"
 
@@ -39,6 +40,8 @@ class Vcpu {
   [[nodiscard]] static Status install_kick_handler();
 
   [[nodiscard]] VcpuFd& fd() { return fd_; }
+  // Every return from KVM_RUN, by exit reason.
+  [[nodiscard]] const ExitCounters& exits() const { return exits_; }
   [[nodiscard]] Status start();
   // Makes the thread leave KVM_RUN (to stop, or to park when a pause was requested); safe to
   // call many times. Callers serialise kick() against join().
@@ -57,6 +60,7 @@ class Vcpu {
   uint32_t id_;
   VcpuFd fd_;
   VcpuContext ctx_;
+  ExitCounters exits_;
   std::thread thread_;
   std::atomic<bool> started_{false};
   std::atomic<pthread_t> native_{};

@@ -75,6 +75,7 @@ class Vm {
   [[nodiscard]] Status create_vcpus(const VmConfig& config);
   [[nodiscard]] Status set_boot_vcpu_registers();
   void stop_vcpus();
+  [[nodiscard]] std::vector<const ExitCounters*> exit_counters() const;
   [[nodiscard]] Status pause_locked();
   void pause_devices();
   void resume_devices();
