@@ -41,6 +41,9 @@ ChildResult run_host_shell(const std::string& script,
 // Exactly what `seq first last` prints: one decimal number per line.
 std::string seq_text(long first, long last);
 
+// The first `n` bytes in lowercase hex without spaces, as `od -An -v -tx1 | tr -d ' \n'` prints them.
+std::string hex(const std::vector<uint8_t>& bytes, size_t n);
+
 // A file for an initramfs: path without the leading '/', contents, permission bits.
 struct ArchiveFile {
   std::string path;

@@ -4,8 +4,6 @@
 // minutes under nested KVM; the guest scripts print "@key=value" lines that the tests check.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-
 #include "kvm_test_env.h"
 #include "linux_guest.h"
 
@@ -25,16 +23,6 @@ constexpr size_t kReadOnlyBytes = 1u << 20;
 constexpr size_t kSeqOffset = 3 * 4096;         // where the guest writes `seq 1 20000` (page cache)
 constexpr size_t kDirectSector = 16001;         // where it writes 9 sectors with O_DIRECT
 constexpr size_t kDirectBytes = 9 * kSector;
-
-std::string hex(const std::vector<uint8_t>& bytes, size_t n) {
-  std::string out;
-  char buf[3];
-  for (size_t i = 0; i < n && i < bytes.size(); ++i) {
-    std::snprintf(buf, sizeof(buf), "%02x", bytes[i]);
-    out += buf;
-  }
-  return out;
-}
 
 // The first offset where two byte strings differ (or the shorter size), for failure messages.
 size_t first_difference(const std::string& a, const std::string& b) {
@@ -106,10 +94,7 @@ TEST(LinuxVirtio, BlockDisksAndRngFromInsideTheGuest) {
                        "--disk", ext4_img + ",serial=kiln-ext4-2", "--rng"};
   options.files = {{"disk-test.sh", kDiskScript, 0755}};
   const auto run = run_in_guest(kit, "sh /disk-test.sh", options);
-  ASSERT_FALSE(run.vmm.timed_out) << run.vmm.out;
-  ASSERT_TRUE(run.ready) << run.vmm.out << run.vmm.err;
-  EXPECT_EQ(run.vmm.exit_status, 0) << run.vmm.err;
-  EXPECT_EQ(run.status, 0) << run.vmm.out;
+  ASSERT_NO_FATAL_FAILURE(expect_agent_ran(run));
   auto v = guest_values(run.output);
   SCOPED_TRACE("guest output:\n" + run.output);
 
