@@ -25,6 +25,7 @@
 
 #include <fmt/format.h>
 
+#include "bench_env.h"
 #include "bench_image.h"
 #include "bench_options.h"
 #include "bench_table.h"
@@ -35,11 +36,6 @@
 
 namespace kiln::bench {
 namespace {
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
-}
 
 // Progress on stderr with the time since start, so that a run cut short (the kvm-box's time-out)
 // still shows what it measured.

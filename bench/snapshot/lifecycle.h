@@ -18,6 +18,23 @@
 
 namespace kiln::bench {
 
+// One VMM, one guest size, one run. A figure stays empty when its step was not reached or the
+// VMM has no such figure; `note` says what failed.
+struct Lifecycle {
+  std::optional<double> pause_ms;        // PATCH /vm Paused | QMP stop, round trip
+  std::optional<double> create_ms;       // PUT /snapshot/create | getfd + migrate until completed
+  std::optional<double> create_own_ms;   // the VMM's own figure: kiln's log line | query-migrate total-time
+  std::optional<double> files_mib;       // apparent size of the snapshot file(s)
+  std::optional<double> allocated_mib;   // blocks the file(s) use (st_blocks)
+  std::optional<double> resume_ms;       // PATCH /vm Resumed | QMP cont, round trip
+  std::optional<double> restore_ms;      // spawn of the restoring process to its first tick line
+  std::optional<double> restore_own_ms;  // kiln's "restored ... in X ms"
+  std::optional<double> restore_loaded_ms;  // QEMU: spawn until query-status leaves "inmigrate"
+  std::vector<double> api_us;            // GET / on one keep-alive connection | QMP query-status
+  std::vector<double> api_new_conn_us;   // GET / on a new connection each | QMP connect+greeting+caps+query-status
+  std::string note;
+};
+
 struct Setup {
   std::string kiln;
   std::string qemu;

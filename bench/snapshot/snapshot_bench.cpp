@@ -22,6 +22,8 @@
 #include <fmt/format.h>
 
 #include "child_process.h"
+#include "bench_cli.h"
+#include "bench_env.h"
 #include "figures.h"
 #include "lifecycle.h"
 #include "probe_command.h"
@@ -39,11 +41,6 @@ void progress(fmt::format_string<Args...> f, Args&&... args) {
   fmt::print(stderr, "snapshot_bench [{:5.0f} s] {}\n", ms_since(kStart) / 1000,
              fmt::format(f, std::forward<Args>(args)...));
   std::fflush(stderr);
-}
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
 }
 
 struct Options {
@@ -142,11 +139,6 @@ int run(const Options& o) {
   const bool do_kiln = wants("kiln") && have_kvm;
   const std::string qemu = o.qemu.empty() ? test::find_qemu(KILN_QEMU_SYSTEM) : o.qemu;
   const bool do_qemu = wants("qemu") && !qemu.empty();
-  std::string qemu_version = "not found";
-  if (!qemu.empty()) {
-    const auto r = test::run_child({qemu, "--version"}, 30s);
-    qemu_version = r.out.substr(0, r.out.find('\n'));
-  }
 
   Setup s;
   s.kiln = o.kiln;
@@ -240,13 +232,10 @@ int run(const Options& o) {
       "snapshot / restore: kiln vs QEMU microvm, min / median / max over {} runs; kiln/QEMU = ratio of the medians\n"
       "guest: kiln-probe \"{}\"; files in {} (tmpfs)\n"
       "QEMU: {}, -accel {} -cpu {}, migration to a file through getfd + fd:, restore with -incoming {}",
-      o.runs, s.cmdline, s.dir, qemu_version, accel, s.qemu_cpu,
+      o.runs, s.cmdline, s.dir, qemu_version(qemu), accel, s.qemu_cpu,
       o.qemu_incoming == "exec" ? "exec:cat FILE" : "fd:N (the file, inherited)");
   print_table(rows, title);
-  if (!failures.empty()) {
-    std::printf("\nfailures and oddities:\n");
-    for (const auto& f : failures) std::printf("  %s\n", f.c_str());
-  }
+  print_failures(failures);
   return 0;
 }
 
@@ -258,8 +247,6 @@ int main(int argc, char** argv) {
   CLI::App app{"snapshot_bench: snapshot and restore, kiln vs QEMU microvm (see bench/snapshot/README.md)"};
   app.add_option("--runs", o.runs, "Lifecycles per VMM and guest size")->check(CLI::Range(1, 100))->capture_default_str();
   app.add_option("--memory", o.memory, "Guest sizes (M or G suffix)")->delimiter(',')->capture_default_str();
-  app.add_option("--kiln", o.kiln, "kiln binary")->capture_default_str();
-  app.add_option("--qemu", o.qemu, "qemu-system-x86_64 (default: $KILN_QEMU, else the one found at configure time)");
   app.add_option("--probe", o.probe, "kiln-probe guest (probe.elf)")->capture_default_str();
   app.add_option("--api-requests", o.api_requests, "Timed API round trips per run and kind")
       ->check(CLI::Range(1, 1000000))
@@ -268,13 +255,10 @@ int main(int argc, char** argv) {
   app.add_option("--boot-timeout", o.boot_timeout_s, "Seconds to the third tick (and a restore to its first)")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
-  app.add_option("--only", o.only, "kiln, qemu or both")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"kiln", "qemu"}))
-      ->capture_default_str();
   app.add_option("--qemu-incoming", o.qemu_incoming, "How QEMU reads the file back: fd (-incoming fd:N) or exec (cat)")
       ->check(CLI::IsMember({"fd", "exec"}))
       ->capture_default_str();
+  kiln::bench::add_vmm_options(app, o.kiln, o.qemu, o.only);
   CLI11_PARSE(app, argc, argv);
   for (const auto& m : o.memory) {
     if (kiln::bench::mib_of(m) == 0) {

@@ -75,6 +75,7 @@ void Vcpu::thread_main() {
       ctx_.stop->request({StopKind::kVmmError, fmt::format("vCPU {}: {}", id_, ran.error().message)});
       break;
     }
+    exits_.record(fd_.run_state()->exit_reason);
     if (fd_.run_state()->exit_reason == KVM_EXIT_INTR) {
       handle_kick();
       continue;  // the loop's top checks for a stop

@@ -11,6 +11,7 @@
 #include "kvm/vcpu_fd.h"
 #include "memory/guest_memory.h"
 #include "vmm/access_log.h"
+#include "vmm/exit_counters.h"
 #include "vmm/pause_gate.h"
 #include "vmm/stop_controller.h"
 #include "vmm/vcpu_profile.h"
@@ -42,6 +43,8 @@ class Vcpu {
   [[nodiscard]] VcpuFd& fd() { return fd_; }
   // Where the guest profiler's samples of this vCPU go; before start() (not thread-safe).
   void attach_profile(VcpuProfile* profile) { profile_ = profile; }
+  // Every return from KVM_RUN, by exit reason.
+  [[nodiscard]] const ExitCounters& exits() const { return exits_; }
   [[nodiscard]] Status start();
   // Makes the thread leave KVM_RUN (to stop, or to park when a pause was requested); safe to
   // call many times. Callers serialise kick() against join().
@@ -67,6 +70,7 @@ class Vcpu {
   uint32_t id_;
   VcpuFd fd_;
   VcpuContext ctx_;
+  ExitCounters exits_;
   std::thread thread_;
   std::atomic<bool> started_{false};
   std::atomic<pthread_t> native_{};

@@ -230,6 +230,7 @@ StopReason Vm::run(bool start_paused) {
   virtio_.shutdown();
   console_.reset();  // restores the terminal
   finish_profile();
+  log("vCPU exits to kiln: {}", exit_summary(exit_counters()));
   if (emulated_.total() > 0) log("instructions kiln emulated for KVM: {}", emulated_.summary());
   return *stop_.reason();
 }

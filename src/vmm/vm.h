@@ -87,6 +87,7 @@ class Vm {
   void stop_vcpus();
   void start_profiler();
   void finish_profile();
+  [[nodiscard]] std::vector<const ExitCounters*> exit_counters() const;
   [[nodiscard]] Status pause_locked();
   void pause_devices();
   void resume_devices();

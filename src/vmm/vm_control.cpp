@@ -1,5 +1,5 @@
 // Vm's controls while it runs (from the API thread): pause and resume, Ctrl-Alt-Del, drive
-// updates, metrics.
+// updates, metrics (and the exit counters they read).
 #include <fmt/format.h>
 
 #include <chrono>
@@ -84,10 +84,18 @@ Status Vm::update_drive(size_t index, const std::string& path) {
   return {};
 }
 
+std::vector<const ExitCounters*> Vm::exit_counters() const {
+  std::vector<const ExitCounters*> out;
+  for (const auto& vcpu : vcpus_) out.push_back(&vcpu->exits());
+  return out;
+}
+
 std::string Vm::metrics_json() const {
   std::lock_guard lock(control_mu_);
-  return fmt::format(R"({{"vcpus":{},"memory_mib":{},"paused":{},"emulated_instructions":{}}})",
-                     vcpus_.size(), mem_.total_size() / MiB, paused_ ? "true" : "false", emulated_.total());
+  uint64_t exits = 0;
+  for (const ExitCounters* c : exit_counters()) exits += c->total();
+  return fmt::format(R"({{"vcpus":{},"memory_mib":{},"paused":{},"emulated_instructions":{},"vcpu_exits":{}}})",
+                     vcpus_.size(), mem_.total_size() / MiB, paused_ ? "true" : "false", emulated_.total(), exits);
 }
 
 }  // namespace kiln

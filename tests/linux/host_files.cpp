@@ -74,6 +74,16 @@ std::string seq_text(long first, long last) {
   return out;
 }
 
+std::string hex(const std::vector<uint8_t>& bytes, size_t n) {
+  std::string out;
+  char buf[3];
+  for (size_t i = 0; i < n && i < bytes.size(); ++i) {
+    std::snprintf(buf, sizeof(buf), "%02x", bytes[i]);
+    out += buf;
+  }
+  return out;
+}
+
 namespace {
 
 void pad4(std::string& out) {

@@ -47,6 +47,9 @@ std::string without_cr(const std::string& text);
 // Exactly what `seq first last` prints: one decimal number per line.
 std::string seq_text(long first, long last);
 
+// The first `n` bytes in lowercase hex without spaces, as `od -An -v -tx1 | tr -d ' \n'` prints them.
+std::string hex(const std::vector<uint8_t>& bytes, size_t n);
+
 // A file for an initramfs: path without the leading '/', contents, permission bits.
 struct ArchiveFile {
   std::string path;

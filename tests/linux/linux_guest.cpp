@@ -8,12 +8,34 @@
 
 namespace kiln::test {
 
-bool guest_kit(GuestKit& kit) {
-  const char* kernel = std::getenv("KILN_GUEST_KERNEL");
-  const char* initrd = std::getenv("KILN_GUEST_INITRD");
+namespace {
+
+bool kit_from_env(const char* kernel_env, const char* initrd_env, GuestKit& kit) {
+  const char* kernel = std::getenv(kernel_env);
+  const char* initrd = std::getenv(initrd_env);
   if (kernel == nullptr || initrd == nullptr || *kernel == '\0' || *initrd == '\0') return false;
   kit = {kernel, initrd};
   return true;
+}
+
+}  // namespace
+
+bool guest_kit(GuestKit& kit) { return kit_from_env("KILN_GUEST_KERNEL", "KILN_GUEST_INITRD", kit); }
+
+::testing::AssertionResult stock_kit(const char* kernel_env, const char* initrd_env, const char* flavour,
+                                     GuestKit& kit) {
+  if (kit_from_env(kernel_env, initrd_env, kit)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << kernel_env << " / " << initrd_env
+                                       << " are not set: run through scripts/dev test, or set them to <dir>/vmlinux "
+                                          "and <dir>/initramfs.cpio with dir=$(guest/build-stock "
+                                       << flavour << " | tail -1)";
+}
+
+void expect_agent_ran(const AgentRun& run) {
+  ASSERT_FALSE(run.vmm.timed_out) << run.vmm.out;
+  ASSERT_TRUE(run.ready) << run.vmm.out << run.vmm.err;
+  EXPECT_EQ(run.vmm.exit_status, 0) << run.vmm.err;
+  EXPECT_EQ(run.status, 0) << run.vmm.out;
 }
 
 std::string base64(const std::string& text) {

@@ -30,6 +30,12 @@ struct GuestKit {
 // From KILN_GUEST_KERNEL / KILN_GUEST_INITRD (set by scripts/dev test after guest/build-*).
 bool guest_kit(GuestKit& kit);
 
+// A stock kernel's kit from `kernel_env` / `initrd_env`, which scripts/dev test sets to the vmlinux and
+// initramfs.cpio of `guest/build-stock flavour`. Where /dev/kvm exists a missing kit is a broken set-up:
+// ASSERT_TRUE(stock_kit(...)) fails, it does not skip.
+::testing::AssertionResult stock_kit(const char* kernel_env, const char* initrd_env, const char* flavour,
+                                     GuestKit& kit);
+
 struct AgentRun {
   ChildResult vmm;
   bool ready = false;          // KILN-GUEST-READY seen
@@ -49,6 +55,11 @@ struct GuestOptions {
 // The kernel command line is at most 2047 bytes on x86 (COMMAND_LINE_SIZE); kiln appends its
 // virtio_mmio.device= entries (~36 bytes each) to ours. Longer scripts go in GuestOptions::files.
 inline constexpr size_t kMaxTestCmdline = 1700;
+
+// What every agent run is checked for first: kiln ended in time and the guest reached
+// KILN-GUEST-READY (fatal failures: nothing else can be checked then), kiln exited with 0 and so did
+// the command. Use as ASSERT_NO_FATAL_FAILURE(expect_agent_ran(run)).
+void expect_agent_ran(const AgentRun& run);
 
 // Runs `command` through the agent (kiln.cmd=<base64>).
 AgentRun run_in_guest(const GuestKit& kit, const std::string& command, const GuestOptions& options);

@@ -22,16 +22,6 @@ using namespace std::chrono_literals;
   RestoredGuest guest;                                                    \
   ASSERT_TRUE(guest.ok()) << guest.why()
 
-std::string hex(const std::vector<uint8_t>& bytes, size_t n) {
-  std::string out;
-  char buf[3];
-  for (size_t i = 0; i < n && i < bytes.size(); ++i) {
-    std::snprintf(buf, sizeof(buf), "%02x", bytes[i]);
-    out += buf;
-  }
-  return out;
-}
-
 // Runs `script`, expects status 0 and a clean exit of kiln, returns the "@key=value" pairs.
 std::map<std::string, std::string> run_checked(RestoredGuest& guest, const std::string& script) {
   const ShellRun run = guest.run(script, scaled(300s));

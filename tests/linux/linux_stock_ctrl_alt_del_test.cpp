@@ -4,8 +4,6 @@
 // restarts, through the keyboard controller (reboot=k), so kiln exits with status 0.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-
 #include "api_call.h"
 #include "kvm_test_env.h"
 #include "linux_guest.h"
@@ -33,11 +31,8 @@ echo "@still-running"
 
 TEST(LinuxStock, SendCtrlAltDelRestartsTheGuestThroughItsKeyboardDriver) {
   KILN_REQUIRE_KVM();
-  const char* kernel = std::getenv("KILN_STOCK_KERNEL");
-  const char* initrd = std::getenv("KILN_STOCK_INITRD");
-  ASSERT_TRUE(kernel != nullptr && *kernel != '\0' && initrd != nullptr && *initrd != '\0')
-      << "KILN_STOCK_KERNEL / KILN_STOCK_INITRD are not set (see tests/linux/README.md)";
-  const GuestKit kit{kernel, initrd};
+  GuestKit kit;
+  ASSERT_TRUE(stock_kit("KILN_STOCK_KERNEL", "KILN_STOCK_INITRD", "generic", kit));
   ScratchDir dir;
   ASSERT_TRUE(dir.ok());
   const std::string sock = dir.file("api.sock");

@@ -9,7 +9,9 @@ namespace {
 
 std::string figure(double v) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), v >= 100 ? "%.0f" : v >= 10 ? "%.1f" : "%.2f", v);
+  // Whole numbers (counts) without decimals.
+  const bool whole = v == std::floor(v) && std::fabs(v) < 1e15;
+  std::snprintf(buf, sizeof(buf), v >= 100 || whole ? "%.0f" : v >= 10 ? "%.1f" : "%.2f", v);
   return buf;
 }
 
@@ -58,16 +60,25 @@ void print_table(const std::vector<Row>& rows, const std::string& title) {
                 min_med_max(r.qemu.values).c_str(), ratio(median(r.kiln.values), median(r.qemu.values)).c_str());
   }
   bool header = false;
+  const std::string* section = nullptr;  // the heading above the row, named with its notes
   for (const Row& r : rows) {
+    if (r.unit.empty()) section = &r.name;
     for (const auto& [who, note] : {std::pair<const char*, const std::string&>{"kiln", r.kiln.note},
                                     {"QEMU", r.qemu.note}}) {
       if (note.empty()) continue;
       if (!header) std::printf("\nnotes:\n");
       header = true;
       const size_t name = r.name.find_first_not_of(' ');
-      std::printf("  %s, %s: %s\n", r.name.c_str() + (name == std::string::npos ? 0 : name), who, note.c_str());
+      std::printf("  %s%s%s, %s: %s\n", section != nullptr ? section->c_str() : "", section != nullptr ? ": " : "",
+                  r.name.c_str() + (name == std::string::npos ? 0 : name), who, note.c_str());
     }
   }
+}
+
+void print_failures(const std::vector<std::string>& failures) {
+  if (failures.empty()) return;
+  std::printf("\nfailures and oddities:\n");
+  for (const auto& f : failures) std::printf("  %s\n", f.c_str());
 }
 
 }  // namespace kiln::bench
