@@ -35,6 +35,10 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 Status Vm::save_snapshot(const std::string& snapshot_path, const std::string& mem_path) {
   std::lock_guard lock(control_mu_);
   if (!paused_) return fail("a snapshot needs a paused VM: pause it first (PATCH /vm {{\"state\": \"Paused\"}})");
+  if (config_.virtio_transport == VirtioTransport::kPci) {
+    // The PCI configuration space (BARs, Command) and the INTx line state are not saved yet.
+    return fail("snapshots of a VM with virtio-PCI devices are not supported yet: use --transport mmio");
+  }
   const auto start = std::chrono::steady_clock::now();
   auto index_list = kvm_.msr_index_list();
   if (!index_list) return tl::unexpected(index_list.error());

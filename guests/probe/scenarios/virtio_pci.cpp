@@ -1,6 +1,6 @@
 // probe=virtio-pci: legacy virtio-PCI devices (virtio 0.9.5, 2.1 and 2.2.2) on bus 0, through the
 // driver library's LegacyPci over I/O BAR 0. For each function with vendor 0x1af4 and device
-// 0x1000..0x103f (the firmware has assigned its BARs; kiln has no PCI yet, QEMU -M pc has):
+// 0x1000..0x103f (their BARs assigned by kiln with --transport pci, or by QEMU -M pc's firmware):
 //   virtio-pci.bar0      BAR 0 is an I/O BAR (I/O decode and bus mastering then enabled)
 //   virtio-pci.header    Status 0 after reset, ACKNOWLEDGE+DRIVER read back, queue 0 has a
 //                        power-of-two size and address 0
