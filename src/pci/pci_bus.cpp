@@ -114,24 +114,23 @@ PciDevice* PciBus::route(BarKind space, uint64_t address, size_t size, int& bar,
   return nullptr;
 }
 
-bool PciBus::read(BarKind space, uint64_t address, std::span<uint8_t> data) {
+template <class Access>
+bool PciBus::with_bar(BarKind space, uint64_t address, size_t size, Access access) {
   std::shared_lock lock(mu_);
   int bar = 0;
   uint64_t offset = 0;
-  PciDevice* device = route(space, address, data.size(), bar, offset);
+  PciDevice* device = route(space, address, size, bar, offset);
   if (device == nullptr) return false;
-  device->bar_read(bar, offset, data);
+  access(*device, bar, offset);
   return true;
 }
 
+bool PciBus::read(BarKind space, uint64_t address, std::span<uint8_t> data) {
+  return with_bar(space, address, data.size(), [&](PciDevice& d, int bar, uint64_t at) { d.bar_read(bar, at, data); });
+}
+
 bool PciBus::write(BarKind space, uint64_t address, std::span<const uint8_t> data) {
-  std::shared_lock lock(mu_);
-  int bar = 0;
-  uint64_t offset = 0;
-  PciDevice* device = route(space, address, data.size(), bar, offset);
-  if (device == nullptr) return false;
-  device->bar_write(bar, offset, data);
-  return true;
+  return with_bar(space, address, data.size(), [&](PciDevice& d, int bar, uint64_t at) { d.bar_write(bar, at, data); });
 }
 
 std::shared_ptr<BusDevice> PciBus::window_device(std::shared_ptr<PciBus> bus, BarKind space) {

@@ -69,6 +69,9 @@ class PciBus final : public ConfigTarget {
   };
   // The slot and BAR decoding [address, address + size), or nullptr.
   [[nodiscard]] PciDevice* route(BarKind space, uint64_t address, size_t size, int& bar, uint64_t& offset) const;
+  // Calls access(device, bar, offset) for the BAR decoding the access, under the shared lock.
+  template <class Access>
+  bool with_bar(BarKind space, uint64_t address, size_t size, Access access);
 
   const Window io_;
   const Window mem_;
