@@ -81,6 +81,17 @@ uint64_t ConfigSpace::bar_address(int index) const {
   return raw & (bars_[index]->kind == BarKind::kIo ? ~0x3u : ~0xfu);
 }
 
+Status ConfigSpace::restore(std::span<const uint8_t> saved) {
+  if (saved.size() != kConfigSize) return fail("{} bytes of configuration space (expected {})", saved.size(), kConfigSize);
+  for (size_t i = 0; i < kConfigSize; ++i) {
+    if (((saved[i] ^ bytes_[i]) & ~writable_[i]) != 0) {
+      return fail("read-only configuration byte {:#x} is {:#x} in the snapshot, {:#x} here", i, saved[i], bytes_[i]);
+    }
+  }
+  write(0, saved);
+  return {};
+}
+
 std::optional<uint64_t> ConfigSpace::decoded_bar(int index) const {
   const uint64_t address = bar_address(index);
   if (address == 0) return std::nullopt;  // also: no such BAR

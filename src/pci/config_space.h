@@ -76,6 +76,12 @@ class ConfigSpace {
   void read(uint64_t offset, std::span<uint8_t> data) const;
   void write(uint64_t offset, std::span<const uint8_t> data);
 
+  // Snapshot support: the 256 bytes as they are, and back. restore() takes saved bytes only if
+  // every read-only bit equals this function's (the same device in the same place); the
+  // writable bits go in as a guest's writes would. Leaves the space unchanged on error.
+  [[nodiscard]] std::span<const uint8_t> bytes() const { return bytes_; }
+  [[nodiscard]] Status restore(std::span<const uint8_t> saved);
+
   [[nodiscard]] uint16_t command() const { return read16(kCommand); }
   [[nodiscard]] const std::optional<Bar>& bar(int index) const { return bars_.at(static_cast<size_t>(index)); }
   // The address BAR `index` holds (0: not placed, or no such BAR).

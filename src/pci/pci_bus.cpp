@@ -85,11 +85,14 @@ void PciBus::config_write(uint32_t bus, uint32_t device, uint32_t function, uint
                           std::span<const uint8_t> data) {
   std::unique_lock lock(mu_);
   if (bus != 0 || function != 0 || device >= kSlots || slots_[device].device == nullptr) return;
-  Slot& slot = slots_[device];
+  change_config_locked(slots_[device], [&](ConfigSpace& config) { config.write(offset, data); });
+}
+
+void PciBus::change_config_locked(Slot& slot, const std::function<void(ConfigSpace&)>& change) {
   ConfigSpace& config = slot.device->config();
   std::array<std::optional<uint64_t>, kNumBars> before;
   for (int i = 0; i < kNumBars; ++i) before[i] = config.decoded_bar(i);
-  config.write(offset, data);
+  change(config);
   if (!slot.on_decode) return;
   for (int i = 0; i < kNumBars; ++i) {
     const auto now = config.decoded_bar(i);

@@ -17,6 +17,7 @@
 #include "devices/bus.h"
 #include "pci/config_io.h"
 #include "pci/config_space.h"
+#include "snapshot/codec.h"
 
 namespace kiln::pci {
 
@@ -58,6 +59,13 @@ class PciBus final : public ConfigTarget {
   bool read(BarKind space, uint64_t address, std::span<uint8_t> data);
   bool write(BarKind space, uint64_t address, std::span<const uint8_t> data);
 
+  // Snapshot support (pci_state.cpp): every function's configuration space. Restore goes into a
+  // bus built from the same configuration (same functions in the same slots); every byte is
+  // checked, read-only bits must match, and listeners hear of BARs that now decode. On error the
+  // bus is unchanged.
+  void save_state(snapshot::Encoder& out) const;
+  [[nodiscard]] Status restore_state(snapshot::Decoder& in);
+
   // A bus device covering `bus`'s window of `space`, for kiln's port or MMIO bus.
   [[nodiscard]] static std::shared_ptr<BusDevice> window_device(std::shared_ptr<PciBus> bus, BarKind space);
   [[nodiscard]] const Window& window(BarKind space) const { return space == BarKind::kIo ? io_ : mem_; }
@@ -69,6 +77,8 @@ class PciBus final : public ConfigTarget {
   };
   // The slot and BAR decoding [address, address + size), or nullptr.
   [[nodiscard]] PciDevice* route(BarKind space, uint64_t address, size_t size, int& bar, uint64_t& offset) const;
+  // Runs change(config) on `slot`'s configuration space, then tells its listener what moved.
+  void change_config_locked(Slot& slot, const std::function<void(ConfigSpace&)>& change);
   // Calls access(device, bar, offset) for the BAR decoding the access, under the shared lock.
   template <class Access>
   bool with_bar(BarKind space, uint64_t address, size_t size, Access access);

@@ -134,6 +134,14 @@ std::vector<x86::MmioDeviceInfo> VirtioDevices::acpi_devices() const {
   return out;
 }
 
+Status VirtioDevices::restore_state(snapshot::Decoder& in) {
+  KILN_TRY(restore_virtio_slots(slots_, in));
+  if (pci_) {
+    for (const auto& s : slots_) s.transport->reassert_if_pending();
+  }
+  return {};
+}
+
 void VirtioDevices::shutdown() {
   resampler_.reset();  // before the transports its callbacks reach
   for (auto& s : slots_) s.transport->shutdown();

@@ -70,7 +70,9 @@ class VirtioDevices {
   [[nodiscard]] Status save_state(snapshot::Encoder& out) const { return save_virtio_slots(slots_, out); }
   // After create() from the snapshot's configuration and after guest memory was restored, before
   // any vCPU runs. Refuses another device set; on error every device is left reset.
-  [[nodiscard]] Status restore_state(snapshot::Decoder& in) { return restore_virtio_slots(slots_, in); }
+  // On PCI, a line whose device has an interrupt pending is raised (the guest's EOI may have
+  // lowered it just before the snapshot).
+  [[nodiscard]] Status restore_state(snapshot::Decoder& in);
 
  private:
   [[nodiscard]] Status add(std::shared_ptr<virtio::VirtioDevice> device, std::string id, VmFd& vm,

@@ -103,24 +103,23 @@ Status Vm::setup_devices(const VmConfig& config) {
                                    std::make_shared<KvmIrqPulse>(vm_, kKeyboardIrq));
   KILN_TRY(pio_.add(I8042::kBase, I8042::kLength, i8042_, "i8042"));
   // PCI bus 0 only for virtio-PCI devices; otherwise configuration mechanism #1 finds nothing.
-  std::shared_ptr<pci::PciBus> pci_bus;
   if (config.virtio_transport == VirtioTransport::kPci) {
-    pci_bus = std::make_shared<pci::PciBus>(kPciIoWindow, kPciMemWindow);
-    KILN_TRY(pio_.add(kPciIoWindow.base, kPciIoWindow.size, pci::PciBus::window_device(pci_bus, pci::BarKind::kIo),
+    pci_bus_ = std::make_shared<pci::PciBus>(kPciIoWindow, kPciMemWindow);
+    KILN_TRY(pio_.add(kPciIoWindow.base, kPciIoWindow.size, pci::PciBus::window_device(pci_bus_, pci::BarKind::kIo),
                       "PCI I/O window"));
     KILN_TRY(mmio_.add(kPciMemWindow.base, kPciMemWindow.size,
-                       pci::PciBus::window_device(pci_bus, pci::BarKind::kMemory32), "PCI memory window"));
+                       pci::PciBus::window_device(pci_bus_, pci::BarKind::kMemory32), "PCI memory window"));
   }
   // 0xcf9 is also the ACPI FADT reset register.
   auto pci_config = std::make_shared<pci::ConfigIo>(
-      [this] { stop_.request({StopKind::kGuestReset, "guest reset (0xcf9)"}); }, pci_bus);
+      [this] { stop_.request({StopKind::kGuestReset, "guest reset (0xcf9)"}); }, pci_bus_);
   KILN_TRY(pio_.add(pci::ConfigIo::kBase, pci::ConfigIo::kLength, pci_config, "PCI config"));
   auto sleep = std::make_shared<SleepControl>(x86::kSleepValueS5, [this] {
     stop_.request({StopKind::kGuestShutdown, "guest powered off (ACPI S5)"});
   });
   KILN_TRY(pio_.add(x86::kDefaultSleepPort, 1, sleep, "ACPI sleep control"));
   KILN_TRY(add_quiet_ports(pio_));
-  auto virtio = VirtioDevices::create(config, vm_, mem_, mmio_, pci_bus.get(), write_stdout);
+  auto virtio = VirtioDevices::create(config, vm_, mem_, mmio_, pci_bus_.get(), write_stdout);
   if (!virtio) return tl::unexpected(virtio.error());
   virtio_ = std::move(*virtio);
   console_kind_ = config.console;

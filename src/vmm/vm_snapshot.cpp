@@ -35,10 +35,6 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 Status Vm::save_snapshot(const std::string& snapshot_path, const std::string& mem_path) {
   std::lock_guard lock(control_mu_);
   if (!paused_) return fail("a snapshot needs a paused VM: pause it first (PATCH /vm {{\"state\": \"Paused\"}})");
-  if (config_.virtio_transport == VirtioTransport::kPci) {
-    // The PCI configuration space (BARs, Command) and the INTx line state are not saved yet.
-    return fail("snapshots of a VM with virtio-PCI devices are not supported yet: use --transport mmio");
-  }
   const auto start = std::chrono::steady_clock::now();
   auto index_list = kvm_.msr_index_list();
   if (!index_list) return tl::unexpected(index_list.error());
@@ -62,6 +58,7 @@ Status Vm::save_snapshot(const std::string& snapshot_path, const std::string& me
   serial_->save_state(devices);
   i8042_->save_state(devices);
   KILN_TRY(virtio_.save_state(devices));
+  if (pci_bus_) pci_bus_->save_state(devices);  // the configuration says whether it is there
   KILN_TRY(writer.add(tag::kDevices, devices.take()));
 
   if (auto ok = snapshot::save_memory(mem_, mem_path); !ok) return wrap(fmt::format("memory file {}", mem_path), ok.error());
@@ -140,6 +137,9 @@ Result<std::unique_ptr<Vm>> Vm::restore(const std::string& snapshot_path, const 
   if (auto ok = v.serial_->restore_state(devices); !ok) return in_file(ok.error());
   if (auto ok = v.i8042_->restore_state(devices); !ok) return in_file(ok.error());
   if (auto ok = v.virtio_.restore_state(devices); !ok) return in_file(ok.error());
+  if (v.pci_bus_) {
+    if (auto ok = v.pci_bus_->restore_state(devices); !ok) return in_file(ok.error());
+  }
   if (auto ok = devices.finish(); !ok) return in_file(ok.error());
   log("restored {} MiB and {} vCPU(s) from {} in {:.1f} ms", v.mem_.total_size() / MiB, vcpus.size(),
       snapshot_path, ms_since(start));

@@ -9,6 +9,7 @@
 #include "devices/bus.h"
 #include "pci/config_io.h"
 #include "pci/pci_bus.h"
+#include "snapshot/codec.h"
 
 namespace kiln::pci {
 namespace {
@@ -159,6 +160,59 @@ TEST_F(PciBusTest, NarrowConfigAccessesReachTheRightBytes) {
   EXPECT_EQ(b[0] | b[1] << 8, 0x5678);
   ASSERT_TRUE(ports.read(0xcfd, std::span(b, 1)));
   EXPECT_EQ(b[0], 0x12);
+}
+
+// Snapshot state: the guest's BAR placement and Command come back, listeners hear the BAR that
+// decodes again; a snapshot of another bus, or with a read-only byte changed, is refused whole.
+TEST_F(PciBusTest, StateRoundTripAndRefusals) {
+  auto fn = std::make_shared<FakeFunction>();
+  ASSERT_TRUE(bus->add(fn));
+  cfg_write(1, 0x10, 0xd000);
+  cfg_write(1, 0x04, kCommandIo | kCommandBusMaster);
+  cfg_write(1, 0x3c, 11);
+  snapshot::Encoder out;
+  bus->save_state(out);
+  const std::vector<uint8_t> saved = out.take();
+
+  auto fresh = std::make_shared<PciBus>(Window{0xc000, 0x4000}, Window{0xc0000000, 0x10000000});
+  std::vector<std::pair<int, std::optional<uint64_t>>> heard;
+  auto fn2 = std::make_shared<FakeFunction>();
+  ASSERT_TRUE(fresh->add(fn2, [&](int bar, std::optional<uint64_t>, std::optional<uint64_t> now) {
+    heard.emplace_back(bar, now);
+  }));
+  snapshot::Decoder in(saved, "pci");
+  ASSERT_TRUE(fresh->restore_state(in));
+  EXPECT_TRUE(in.finish());
+  ASSERT_EQ(heard.size(), 1u);
+  EXPECT_EQ(heard[0], std::make_pair(0, std::optional<uint64_t>{0xd000}));
+  EXPECT_EQ(fn2->config().decoded_bar(0), 0xd000u);
+  EXPECT_EQ(fn2->config().command(), kCommandIo | kCommandBusMaster);
+  uint8_t b[4];
+  EXPECT_TRUE(fresh->read(BarKind::kIo, 0xd000, b));
+
+  PciBus empty(Window{0xc000, 0x4000}, Window{0xc0000000, 0x10000000});
+  snapshot::Decoder in2(saved, "pci");
+  auto r = empty.restore_state(in2);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("slot 1"), std::string::npos) << r.error().message;
+
+  std::vector<uint8_t> tampered = saved;
+  // Slot 1's 256 bytes come last but for the presence bytes of the 30 empty slots after it.
+  const size_t slot1_vendor = tampered.size() - 30 - kConfigSize;
+  tampered[slot1_vendor] ^= 1;
+  auto other = std::make_shared<PciBus>(Window{0xc000, 0x4000}, Window{0xc0000000, 0x10000000});
+  auto fn3 = std::make_shared<FakeFunction>();
+  ASSERT_TRUE(other->add(fn3));
+  snapshot::Decoder in3(tampered, "pci");
+  auto t = other->restore_state(in3);
+  ASSERT_FALSE(t);
+  EXPECT_NE(t.error().message.find("read-only configuration byte 0x0"), std::string::npos) << t.error().message;
+  EXPECT_EQ(fn3->config().bar_address(0), 0xc000u) << "nothing restored";
+
+  for (size_t cut = 0; cut < saved.size(); cut += 7) {  // truncated anywhere: an error, never a crash
+    snapshot::Decoder short_in(std::span(saved.data(), cut), "pci");
+    EXPECT_FALSE(other->restore_state(short_in)) << cut;
+  }
 }
 
 }  // namespace
