@@ -110,6 +110,7 @@ Result<VirtioSlot> VirtioDevices::add_pci(std::shared_ptr<virtio::VirtioDevice> 
   auto slot = pci.add(*transport, std::move(follow_bar));
   if (!slot) return tl::unexpected(slot.error());
   intx_lines_.push_back({(*irq)->resample().fd(), [t] { t->reassert_if_pending(); }});
+  pci_routes_.push_back({*slot, gsi});
   const GuestAddress io((*transport)->config().bar_address(0));  // the I/O port kiln placed BAR 0 at
   return VirtioSlot{"", "", io, gsi, std::move(*transport)};
 }
@@ -140,6 +141,17 @@ Status VirtioDevices::restore_state(snapshot::Decoder& in) {
     for (const auto& s : slots_) s.transport->reassert_if_pending();
   }
   return {};
+}
+
+std::optional<x86::PciRootInfo> VirtioDevices::acpi_pci_root() const {
+  if (!pci_) return std::nullopt;
+  x86::PciRootInfo root;
+  root.io_min = static_cast<uint16_t>(kPciIoWindow.base);
+  root.io_max = static_cast<uint16_t>(kPciIoWindow.base + kPciIoWindow.size - 1);
+  root.mem_min = static_cast<uint32_t>(kPciMemWindow.base);
+  root.mem_max = static_cast<uint32_t>(kPciMemWindow.base + kPciMemWindow.size - 1);
+  root.intx = pci_routes_;
+  return root;
 }
 
 void VirtioDevices::shutdown() {

@@ -50,6 +50,8 @@ class VirtioDevices {
   // on PCI, like acpi_devices().
   [[nodiscard]] std::string cmdline_entries() const;
   [[nodiscard]] std::vector<x86::MmioDeviceInfo> acpi_devices() const;
+  // On PCI: bus 0's windows and each function's INTx route, for the DSDT's root bridge.
+  [[nodiscard]] std::optional<x86::PciRootInfo> acpi_pci_root() const;
   // The virtio console's input, or an empty function when there is none.
   [[nodiscard]] const InputSink& console_input() const { return console_input_; }
   // Stops every device thread (before guest memory goes away).
@@ -84,6 +86,7 @@ class VirtioDevices {
 
   std::vector<VirtioSlot> slots_;
   bool pci_ = false;
+  std::vector<x86::PciRootInfo::Route> pci_routes_;
   std::vector<IntxResampler::Line> intx_lines_;  // PCI: handed to the resampler once all are added
   std::unique_ptr<IntxResampler> resampler_;
   InputSink console_input_;

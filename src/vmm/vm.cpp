@@ -137,7 +137,8 @@ Status Vm::load_kernel(const VmConfig& config) {
   }
   // Platform tables first: the boot protocol hands the kernel the RSDP address.
   KILN_TRY(x86::write_mptable(mem_, config.vcpus, cpu_signature_));
-  auto rsdp = x86::write_acpi_tables(mem_, x86::AcpiConfig{config.vcpus, virtio_.acpi_devices(), x86::kDefaultSleepPort});
+  auto rsdp = x86::write_acpi_tables(
+      mem_, x86::AcpiConfig{config.vcpus, virtio_.acpi_devices(), x86::kDefaultSleepPort, virtio_.acpi_pci_root()});
   if (!rsdp) return wrap("ACPI tables", rsdp.error());
   // Both discovery paths: the command line (kiln's kernel, the probe) and ACPI (stock kernels).
   const std::string cmdline = config.cmdline + virtio_.cmdline_entries();
