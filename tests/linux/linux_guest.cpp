@@ -93,6 +93,17 @@ AgentRun run_in_guest(const GuestKit& kit, const std::string& command, int cpus,
   return run_in_guest(kit, command, options);
 }
 
+std::map<std::string, std::string> completed_run_values(const AgentRun& run) {
+  if (run.vmm.timed_out || !run.ready) {
+    ADD_FAILURE() << (run.vmm.timed_out ? "kiln timed out" : "the guest agent never got ready") << "\n"
+                  << run.vmm.out << run.vmm.err;
+    return {};
+  }
+  EXPECT_EQ(run.vmm.exit_status, 0) << run.vmm.err;
+  EXPECT_EQ(run.status, 0) << run.vmm.out;
+  return guest_values(run.output);
+}
+
 std::map<std::string, std::string> guest_values(const std::string& output) {
   std::map<std::string, std::string> values;
   std::istringstream lines(output);

@@ -62,6 +62,11 @@ std::vector<std::string> kiln_guest_argv(const GuestKit& kit, const std::string&
 // Copies the kit's initramfs to `path` with `files` appended as a second newc archive.
 bool write_extended_initrd(const GuestKit& kit, const std::vector<ArchiveFile>& files, const std::string& path);
 
+// The "@key=value" values of a script run through the agent, once the run is checked: a timeout
+// or an agent that never got ready fails the test and gives an empty map (the caller asserts it
+// is not empty); kiln's and the command's exit statuses other than 0 fail it too.
+std::map<std::string, std::string> completed_run_values(const AgentRun& run);
+
 // "@key=value" lines of a command's output (the convention of the guest scripts), '\r' dropped.
 std::map<std::string, std::string> guest_values(const std::string& output);
 

@@ -79,7 +79,7 @@ void PciLegacyTransport::bar_read(int bar, uint64_t offset, std::span<uint8_t> d
     guest_error(fmt::format("{}-byte read at header offset {} ignored", data.size(), offset));
     return;
   }
-  const uint32_t value = read_register(offset, data.size());
+  const uint32_t value = read_register(offset);
   std::memcpy(data.data(), &value, data.size());
 }
 
@@ -95,10 +95,10 @@ void PciLegacyTransport::bar_write(int bar, uint64_t offset, std::span<const uin
   }
   uint32_t value = 0;
   std::memcpy(&value, data.data(), data.size());
-  write_register(offset, data.size(), value);
+  write_register(offset, value);
 }
 
-uint32_t PciLegacyTransport::read_register(uint64_t offset, size_t) {
+uint32_t PciLegacyTransport::read_register(uint64_t offset) {
   switch (offset) {
     case pci_legacy::kHostFeatures: return device_features();  // bits 0-31: all this transport has
     case pci_legacy::kGuestFeatures: return driver_features();
@@ -111,7 +111,7 @@ uint32_t PciLegacyTransport::read_register(uint64_t offset, size_t) {
   }
 }
 
-void PciLegacyTransport::write_register(uint64_t offset, size_t, uint32_t value) {
+void PciLegacyTransport::write_register(uint64_t offset, uint32_t value) {
   switch (offset) {
     case pci_legacy::kGuestFeatures: set_driver_features(value); return;
     case pci_legacy::kQueueAddress:

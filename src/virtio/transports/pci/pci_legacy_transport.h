@@ -29,8 +29,8 @@ class PciLegacyTransport final : public pci::PciDevice, public LegacyTransport {
  private:
   PciLegacyTransport(const GuestMemory& mem, std::shared_ptr<VirtioDevice> device, std::shared_ptr<IrqTrigger> irq,
                      std::vector<EventFd> notify, const pci::Identity& id);
-  [[nodiscard]] uint32_t read_register(uint64_t offset, size_t size);
-  void write_register(uint64_t offset, size_t size, uint32_t value);
+  [[nodiscard]] uint32_t read_register(uint64_t offset);
+  void write_register(uint64_t offset, uint32_t value);
 
   pci::ConfigSpace config_;
 };
