@@ -148,7 +148,10 @@ int main(int argc, char** argv) {
                   "command line then says console=hvc0)")
       ->default_str("serial");
   run->add_flag("--rng", args.rng, "Add a virtio-rng device (the guest's /dev/hwrng) fed by getrandom()");
-  run->add_option("--transport", args.transport, "Virtio transport: 'mmio' (virtio-mmio)")->default_str("mmio");
+  run->add_option("--transport,--virtio-transport", args.transport,
+                  "Virtio transport of every device: 'mmio' (virtio-mmio windows) or 'pci' (legacy virtio-PCI "
+                  "functions on PCI bus 0; no snapshots)")
+      ->default_str("mmio");
   run->add_option("--api-sock", how.api_sock, "Also serve the control API on this unix socket (pause, snapshot, ...)");
   kiln::add_profile_options(*run, how.profile);
   run->footer(kExitStatusHelp);

@@ -59,7 +59,11 @@ Result<VmConfig> validate_run_args(const RunArgs& args, const HostLimits& host) 
     return fail("--console {}: expected 'serial' or 'virtio'", args.console);
   }
   if (args.cmdline_given) config.cmdline = args.cmdline;
-  if (args.transport != "mmio") return fail("--transport {}: only 'mmio' exists so far", args.transport);
+  if (args.transport == "pci") {
+    config.virtio_transport = VirtioTransport::kPci;
+  } else if (args.transport != "mmio") {
+    return fail("--transport {}: expected 'mmio' (virtio-mmio) or 'pci' (legacy virtio-PCI)", args.transport);
+  }
   for (const auto& spec : args.disks) {
     auto disk = parse_disk_spec(spec);
     if (!disk) return tl::unexpected(disk.error());

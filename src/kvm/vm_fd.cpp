@@ -58,6 +58,25 @@ Status VmFd::irqfd(int event_fd, uint32_t gsi) {
   return ioctl_status(KVM_IRQFD, &request, "KVM_IRQFD");
 }
 
+Status VmFd::irqfd_resample(int event_fd, int resample_fd, uint32_t gsi) {
+  kvm_irqfd request{};
+  request.fd = static_cast<uint32_t>(event_fd);
+  request.resamplefd = static_cast<uint32_t>(resample_fd);
+  request.gsi = gsi;
+  request.flags = KVM_IRQFD_FLAG_RESAMPLE;
+  return ioctl_status(KVM_IRQFD, &request, "KVM_IRQFD (resample)");
+}
+
+Status VmFd::ioeventfd_pio(int event_fd, uint16_t port, uint32_t len, uint64_t datamatch, bool assign) {
+  kvm_ioeventfd request{};
+  request.datamatch = datamatch;
+  request.addr = port;
+  request.len = len;
+  request.fd = event_fd;
+  request.flags = KVM_IOEVENTFD_FLAG_DATAMATCH | KVM_IOEVENTFD_FLAG_PIO | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN);
+  return ioctl_status(KVM_IOEVENTFD, &request, assign ? "KVM_IOEVENTFD" : "KVM_IOEVENTFD (deassign)");
+}
+
 Status VmFd::ioeventfd_mmio(int event_fd, GuestAddress addr, uint32_t len, uint64_t datamatch) {
   kvm_ioeventfd request{};
   request.datamatch = datamatch;

@@ -25,9 +25,15 @@ class VmFd {
   [[nodiscard]] Status irq_line(uint32_t gsi, bool high) const;
   // KVM_IRQFD (4.75): each signal of `event_fd` is an edge on `gsi`.
   [[nodiscard]] Status irqfd(int event_fd, uint32_t gsi);
+  // KVM_IRQFD with KVM_IRQFD_FLAG_RESAMPLE (4.75): a signal of `event_fd` raises the level of
+  // `gsi`; the guest's EOI lowers it and signals `resample_fd` (the VMM re-raises it if the device
+  // still has an interrupt pending).
+  [[nodiscard]] Status irqfd_resample(int event_fd, int resample_fd, uint32_t gsi);
   // KVM_IOEVENTFD (4.59): a `len`-byte guest write of `datamatch` to MMIO `addr` signals
   // `event_fd` inside KVM, without an exit to user space.
   [[nodiscard]] Status ioeventfd_mmio(int event_fd, GuestAddress addr, uint32_t len, uint64_t datamatch);
+  // The same for a port I/O write to `port`; `assign` false removes one registered before.
+  [[nodiscard]] Status ioeventfd_pio(int event_fd, uint16_t port, uint32_t len, uint64_t datamatch, bool assign = true);
   // KVM_ENABLE_CAP on the VM.
   [[nodiscard]] Status enable_cap(uint32_t cap, uint64_t arg0 = 0);
   // KVM_CHECK_EXTENSION on the VM fd (KVM_CAP_CHECK_EXTENSION_VM); 0 means unsupported.

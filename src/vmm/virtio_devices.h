@@ -1,7 +1,9 @@
-// The VM's virtio devices on the virtio-mmio transport: built from the VmConfig, each in its own
-// 4 KiB window with its own GSI (irqfd) and one ioeventfd per queue, and announced to the guest
-// on the kernel command line and in the ACPI DSDT. For snapshots: pause/resume and state of all of
-// them (vmm/virtio_state.h).
+// The VM's virtio devices, built from the VmConfig, each with its own GSI and one ioeventfd per
+// queue. On virtio-mmio: each in its own 4 KiB window with an edge-triggered irqfd, announced to
+// the guest on the kernel command line and in the ACPI DSDT. On legacy virtio-PCI: each a function
+// on PCI bus 0 with an I/O BAR and INTx pin A routed to its GSI (Interrupt Line), level-triggered
+// through an irqfd with resampling. For snapshots: pause/resume and state of all of them
+// (vmm/virtio_state.h).
 #pragma once
 
 #include <functional>
@@ -14,8 +16,10 @@
 #include "devices/bus.h"
 #include "kvm/vm_fd.h"
 #include "memory/guest_memory.h"
+#include "pci/pci_bus.h"
 #include "snapshot/codec.h"
 #include "virtio/transports/mmio/mmio_transport.h"
+#include "vmm/intx_resampler.h"
 #include "vmm/virtio_state.h"
 #include "vmm/vm_config.h"
 
@@ -23,23 +27,31 @@ namespace kiln {
 
 // Where the windows go: in the 32-bit hole below the IOAPIC, as Firecracker does.
 inline constexpr GuestAddress kVirtioMmioBase{0xd0000000};
+// The PCI windows kiln places BARs in: the top 16 KiB of port space (as QEMU's PC machine) and
+// 256 MiB of the 32-bit hole below the virtio-mmio windows.
+inline constexpr pci::Window kPciIoWindow{0xc000, 0x4000};
+inline constexpr pci::Window kPciMemWindow{0xc0000000, 0x10000000};
 
 class VirtioDevices {
  public:
   using Output = std::function<void(std::span<const uint8_t>)>;
   using InputSink = std::function<size_t(std::span<const uint8_t>)>;
 
-  // `console_output` receives the virtio console's output (kiln's stdout).
+  // `console_output` receives the virtio console's output (kiln's stdout). With `pci` the devices
+  // are virtio-PCI functions on it (VmConfig::virtio_transport chose it), else virtio-mmio windows.
   [[nodiscard]] static Result<VirtioDevices> create(const VmConfig& config, VmFd& vm, const GuestMemory& mem,
-                                                    Bus& mmio, Output console_output);
+                                                    Bus& mmio, pci::PciBus* pci, Output console_output);
   VirtioDevices() = default;
   VirtioDevices(VirtioDevices&&) = default;
   VirtioDevices& operator=(VirtioDevices&&) = default;
   ~VirtioDevices() { shutdown(); }
 
-  // " virtio_mmio.device=4K@0xd0000000:5 ..." for the kernel command line (Linux's syntax).
+  // " virtio_mmio.device=4K@0xd0000000:5 ..." for the kernel command line (Linux's syntax); empty
+  // on PCI, like acpi_devices().
   [[nodiscard]] std::string cmdline_entries() const;
   [[nodiscard]] std::vector<x86::MmioDeviceInfo> acpi_devices() const;
+  // On PCI: bus 0's windows and each function's INTx route, for the DSDT's root bridge.
+  [[nodiscard]] std::optional<x86::PciRootInfo> acpi_pci_root() const;
   // The virtio console's input, or an empty function when there is none.
   [[nodiscard]] const InputSink& console_input() const { return console_input_; }
   // Stops every device thread (before guest memory goes away).
@@ -60,13 +72,23 @@ class VirtioDevices {
   [[nodiscard]] Status save_state(snapshot::Encoder& out) const { return save_virtio_slots(slots_, out); }
   // After create() from the snapshot's configuration and after guest memory was restored, before
   // any vCPU runs. Refuses another device set; on error every device is left reset.
-  [[nodiscard]] Status restore_state(snapshot::Decoder& in) { return restore_virtio_slots(slots_, in); }
+  // On PCI, a line whose device has an interrupt pending is raised (the guest's EOI may have
+  // lowered it just before the snapshot).
+  [[nodiscard]] Status restore_state(snapshot::Decoder& in);
 
  private:
   [[nodiscard]] Status add(std::shared_ptr<virtio::VirtioDevice> device, std::string id, VmFd& vm,
-                           const GuestMemory& mem, Bus& mmio);
+                           const GuestMemory& mem, Bus& mmio, pci::PciBus* pci);
+  [[nodiscard]] Result<VirtioSlot> add_mmio(std::shared_ptr<virtio::VirtioDevice> device, size_t index, VmFd& vm,
+                                            const GuestMemory& mem, Bus& mmio);
+  [[nodiscard]] Result<VirtioSlot> add_pci(std::shared_ptr<virtio::VirtioDevice> device, uint32_t gsi, VmFd& vm,
+                                           const GuestMemory& mem, pci::PciBus& pci);
 
   std::vector<VirtioSlot> slots_;
+  bool pci_ = false;
+  std::vector<x86::PciRootInfo::Route> pci_routes_;
+  std::vector<IntxResampler::Line> intx_lines_;  // PCI: handed to the resampler once all are added
+  std::unique_ptr<IntxResampler> resampler_;
   InputSink console_input_;
 };
 

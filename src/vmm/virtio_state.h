@@ -10,7 +10,7 @@
 #include "common/result.h"
 #include "memory/guest_address.h"
 #include "snapshot/codec.h"
-#include "virtio/transports/mmio/mmio_transport.h"
+#include "virtio/transports/legacy/legacy_transport.h"
 
 namespace kiln {
 
@@ -20,7 +20,7 @@ struct VirtioSlot {
   std::string id;    // the drive ID of a disk (may be empty); empty for other devices
   GuestAddress base;
   uint32_t gsi = 0;
-  std::shared_ptr<virtio::MmioTransport> transport;
+  std::shared_ptr<virtio::LegacyTransport> transport;
 };
 
 // Pauses every device in order. A device that cannot complete its requests in flight is logged

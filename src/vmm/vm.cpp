@@ -15,9 +15,10 @@
 #include "common/file.h"
 #include "common/log.h"
 #include "devices/i8042.h"
-#include "devices/pci_absent.h"
 #include "devices/quiet_ports.h"
 #include "devices/sleep_control.h"
+#include "pci/config_io.h"
+#include "pci/pci_bus.h"
 #include "vmm/kvm_irq_line.h"
 #include "vmm/stop_signals.h"
 
@@ -98,15 +99,24 @@ Status Vm::setup_devices(const VmConfig& config) {
   i8042_ = std::make_shared<I8042>([this] { stop_.request({StopKind::kGuestReset, "guest reset (i8042)"}); },
                                    std::make_shared<KvmIrqPulse>(vm_, x86::kKeyboardIrq));
   KILN_TRY(pio_.add(I8042::kBase, I8042::kLength, i8042_, "i8042"));
+  // PCI bus 0 only for virtio-PCI devices; otherwise configuration mechanism #1 finds nothing.
+  if (config.virtio_transport == VirtioTransport::kPci) {
+    pci_bus_ = std::make_shared<pci::PciBus>(kPciIoWindow, kPciMemWindow);
+    KILN_TRY(pio_.add(kPciIoWindow.base, kPciIoWindow.size, pci::PciBus::window_device(pci_bus_, pci::BarKind::kIo),
+                      "PCI I/O window"));
+    KILN_TRY(mmio_.add(kPciMemWindow.base, kPciMemWindow.size,
+                       pci::PciBus::window_device(pci_bus_, pci::BarKind::kMemory32), "PCI memory window"));
+  }
   // 0xcf9 is also the ACPI FADT reset register.
-  auto pci = std::make_shared<PciAbsent>([this] { stop_.request({StopKind::kGuestReset, "guest reset (0xcf9)"}); });
-  KILN_TRY(pio_.add(PciAbsent::kBase, PciAbsent::kLength, pci, "PCI config"));
+  auto pci_config = std::make_shared<pci::ConfigIo>(
+      [this] { stop_.request({StopKind::kGuestReset, "guest reset (0xcf9)"}); }, pci_bus_);
+  KILN_TRY(pio_.add(pci::ConfigIo::kBase, pci::ConfigIo::kLength, pci_config, "PCI config"));
   auto sleep = std::make_shared<SleepControl>(x86::kSleepValueS5, [this] {
     stop_.request({StopKind::kGuestShutdown, "guest powered off (ACPI S5)"});
   });
   KILN_TRY(pio_.add(x86::kDefaultSleepPort, 1, sleep, "ACPI sleep control"));
   KILN_TRY(add_quiet_ports(pio_));
-  auto virtio = VirtioDevices::create(config, vm_, mem_, mmio_, write_stdout);
+  auto virtio = VirtioDevices::create(config, vm_, mem_, mmio_, pci_bus_.get(), write_stdout);
   if (!virtio) return tl::unexpected(virtio.error());
   virtio_ = std::move(*virtio);
   console_kind_ = config.console;
@@ -124,7 +134,8 @@ Status Vm::load_kernel(const VmConfig& config) {
   }
   // Platform tables first: the boot protocol hands the kernel the RSDP address.
   KILN_TRY(x86::write_mptable(mem_, config.vcpus, cpu_signature_));
-  auto rsdp = x86::write_acpi_tables(mem_, x86::AcpiConfig{config.vcpus, virtio_.acpi_devices(), x86::kDefaultSleepPort});
+  auto rsdp = x86::write_acpi_tables(
+      mem_, x86::AcpiConfig{config.vcpus, virtio_.acpi_devices(), x86::kDefaultSleepPort, virtio_.acpi_pci_root()});
   if (!rsdp) return wrap("ACPI tables", rsdp.error());
   // Both discovery paths: the command line (kiln's kernel, the probe) and ACPI (stock kernels).
   const std::string cmdline = config.cmdline + virtio_.cmdline_entries();

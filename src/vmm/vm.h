@@ -15,6 +15,7 @@
 #include "devices/serial.h"
 #include "kvm/kvm.h"
 #include "memory/guest_memory.h"
+#include "pci/pci_bus.h"
 #include "vmm/access_log.h"
 #include "vmm/console.h"
 #include "vmm/guest_profiler.h"
@@ -101,6 +102,7 @@ class Vm {
   bool devices_paused_ = false;  // restored devices wait for run()
   Bus pio_;
   Bus mmio_;
+  std::shared_ptr<pci::PciBus> pci_bus_;  // with --transport pci only
   std::shared_ptr<Serial> serial_;
   VirtioDevices virtio_;  // after mem_: device threads stop before guest RAM is unmapped
   ConsoleKind console_kind_ = ConsoleKind::kSerial;

@@ -22,6 +22,10 @@ struct DiskConfig {
 
 enum class ConsoleKind { kSerial, kVirtio };
 
+// How the virtio devices reach the guest: virtio-mmio windows, or legacy virtio-PCI functions on
+// PCI bus 0.
+enum class VirtioTransport { kMmio, kPci };
+
 struct VmConfig {
   std::string kernel_path;
   std::optional<std::string> initrd_path;
@@ -33,6 +37,7 @@ struct VmConfig {
   std::vector<DiskConfig> disks;
   ConsoleKind console = ConsoleKind::kSerial;  // where kiln's stdin goes; serial output is always shown
   bool rng = false;
+  VirtioTransport virtio_transport = VirtioTransport::kMmio;
 };
 
 // The name of disk `index` in the API and in snapshots: its drive_id, or diskN for the Nth --disk.

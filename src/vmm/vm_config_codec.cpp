@@ -54,6 +54,7 @@ void encode_vm_config(snapshot::Encoder& out, const VmConfig& c) {
   }
   out.u8(c.console == ConsoleKind::kVirtio ? 1 : 0);
   out.boolean(c.rng);
+  out.u8(c.virtio_transport == VirtioTransport::kPci ? 1 : 0);
 }
 
 Result<VmConfig> decode_vm_config(snapshot::Decoder& in) {
@@ -94,6 +95,12 @@ Result<VmConfig> decode_vm_config(snapshot::Decoder& in) {
   if (console > 1) return in.invalid(fmt::format("console kind {}", console));
   c.console = console == 1 ? ConsoleKind::kVirtio : ConsoleKind::kSerial;
   KILN_DECODE(c.rng, in.boolean());
+  if (in.remaining() > 0) {  // absent in snapshots from before virtio-PCI: virtio-mmio
+    uint8_t transport = 0;
+    KILN_DECODE(transport, in.u8());
+    if (transport > 1) return in.invalid(fmt::format("virtio transport {}", transport));
+    c.virtio_transport = transport == 1 ? VirtioTransport::kPci : VirtioTransport::kMmio;
+  }
 #undef KILN_DECODE
   return c;
 }

@@ -58,6 +58,7 @@ Status Vm::save_snapshot(const std::string& snapshot_path, const std::string& me
   serial_->save_state(devices);
   i8042_->save_state(devices);
   KILN_TRY(virtio_.save_state(devices));
+  if (pci_bus_) pci_bus_->save_state(devices);  // the configuration says whether it is there
   KILN_TRY(writer.add(tag::kDevices, devices.take()));
 
   if (auto ok = snapshot::save_memory(mem_, mem_path); !ok) return wrap(fmt::format("memory file {}", mem_path), ok.error());
@@ -141,6 +142,9 @@ Result<std::unique_ptr<Vm>> Vm::restore(const std::string& snapshot_path, const 
   if (auto ok = v.serial_->restore_state(devices); !ok) return in_file(ok.error());
   if (auto ok = v.i8042_->restore_state(devices); !ok) return in_file(ok.error());
   if (auto ok = v.virtio_.restore_state(devices); !ok) return in_file(ok.error());
+  if (v.pci_bus_) {
+    if (auto ok = v.pci_bus_->restore_state(devices); !ok) return in_file(ok.error());
+  }
   if (auto ok = devices.finish(); !ok) return in_file(ok.error());
   const double total_ms = ms_since(start);
   log("restored {} MiB and {} vCPU(s) from {} in {:.1f} ms (file read and checked {:.1f}, KVM and memory "

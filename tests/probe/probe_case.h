@@ -38,7 +38,9 @@ void expect_ok(const ProbeOutput& out, const std::vector<std::string>& checks);
 
 // The virtio scenarios (probe_virtio_cases.cpp): for kiln and QEMU microvm alike.
 [[nodiscard]] std::vector<ProbeCase> virtio_probe_cases();
-// Legacy virtio-PCI, for QEMU's PC machine only.
-[[nodiscard]] std::vector<ProbeCase> qemu_pc_probe_cases();
+// Legacy virtio-PCI: kiln with --transport pci, and QEMU's PC machine.
+[[nodiscard]] std::vector<ProbeCase> pci_probe_cases();
+// Those, and kiln's own PCI bus seen by probe=pci-scan.
+[[nodiscard]] std::vector<ProbeCase> kiln_pci_probe_cases();
 
 }  // namespace kiln::test

@@ -47,7 +47,7 @@ struct ProbeDevices {
 
 // QEMU's PC machine (i440FX, SeaBIOS assigns the BARs, its own i8042) with the disks and the rng
 // as legacy virtio-PCI functions (disable-modern=on: I/O BAR 0 only) on bus 0, in order from
-// slot 2. No console. For probe=virtio-pci (kiln has no PCI bus).
+// slot 2. No console. For probe=virtio-pci.
 [[nodiscard]] std::vector<std::string> qemu_pc_probe_argv(const std::string& qemu, const std::string& accel,
                                                           const std::string& probe, const std::string& cmdline,
                                                           const ProbeDevices& devices);

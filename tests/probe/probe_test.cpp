@@ -172,8 +172,19 @@ TEST_P(QemuProbe, Run) {
            GetParam(), scaled(60s), d.disk_path());
 }
 
-// Legacy virtio-PCI under QEMU's PC machine only (kiln has no PCI bus yet).
+// Legacy virtio-PCI: under kiln with --transport pci, and under QEMU's PC machine.
+class KilnPciProbe : public ::testing::TestWithParam<ProbeCase> {};
 class QemuPcProbe : public ::testing::TestWithParam<ProbeCase> {};
+
+TEST_P(KilnPciProbe, Run) {
+  KILN_REQUIRE_KVM();
+  const CaseDevices d(GetParam().devices);
+  std::vector<std::string> args{"--kernel", KILN_GUEST_PROBE, "--cmdline", GetParam().cmdline,
+                                "--memory", "128M",           "--transport", "pci"};
+  const auto device_args = kiln_device_args(d.devices);
+  args.insert(args.end(), device_args.begin(), device_args.end());
+  run_case(kiln_run(args), GetParam(), scaled(30s), d.disk_path());
+}
 
 TEST_P(QemuPcProbe, Run) {
   const std::string qemu = find_qemu(KILN_QEMU_SYSTEM);
@@ -185,7 +196,8 @@ TEST_P(QemuPcProbe, Run) {
 
 INSTANTIATE_TEST_SUITE_P(Kiln, KilnProbe, ::testing::ValuesIn(all_cases()), case_name);
 INSTANTIATE_TEST_SUITE_P(Qemu, QemuProbe, ::testing::ValuesIn(all_cases()), case_name);
-INSTANTIATE_TEST_SUITE_P(Qemu, QemuPcProbe, ::testing::ValuesIn(qemu_pc_probe_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Kiln, KilnPciProbe, ::testing::ValuesIn(kiln_pci_probe_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Qemu, QemuPcProbe, ::testing::ValuesIn(pci_probe_cases()), case_name);
 
 }  // namespace
 }  // namespace kiln::test

@@ -1,5 +1,6 @@
 // The virtio cases of the probe harness: mmio-regs, blk (functional, read-only, bench), rng,
-// console and hostile on virtio-mmio for kiln and QEMU microvm, and virtio-pci for QEMU -M pc.
+// console and hostile on virtio-mmio for kiln and QEMU microvm, and virtio-pci for kiln
+// (--transport pci) and QEMU -M pc.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -128,6 +129,16 @@ void check_virtio_pci(const ProbeOutput& out) {
 
 const DeviceSpec kDiskAndRng{kDiskSectors, false, "", true, false};
 
+void check_kiln_pci_scan(const ProbeOutput& out) {
+  const auto fns = out.find_all("info", "pci");
+  ASSERT_EQ(fns.size(), 3u);
+  EXPECT_EQ(fns[0]->fields.at("vendor"), "0x8086") << fns[0]->detail;
+  EXPECT_EQ(fns[0]->fields.at("class"), "0x60000") << "host bridge: " << fns[0]->detail;
+  EXPECT_EQ(fns[1]->fields.at("device_id"), "0x1001") << "virtio-blk: " << fns[1]->detail;
+  EXPECT_EQ(fns[2]->fields.at("device_id"), "0x1005") << "virtio-rng: " << fns[2]->detail;
+  EXPECT_EQ(fns[2]->fields.at("device"), "2") << fns[2]->detail;
+}
+
 }  // namespace
 
 std::vector<ProbeCase> virtio_probe_cases() {
@@ -151,8 +162,15 @@ std::vector<ProbeCase> virtio_probe_cases() {
   };
 }
 
-std::vector<ProbeCase> qemu_pc_probe_cases() {
+std::vector<ProbeCase> pci_probe_cases() {
   return {{"virtio_pci", "probe=virtio-pci virtio-pci.expect=2", {}, check_virtio_pci, kDiskAndRng}};
+}
+
+std::vector<ProbeCase> kiln_pci_probe_cases() {
+  auto cases = pci_probe_cases();
+  // kiln's bus 0: the host bridge, then the disk and the rng in configuration order.
+  cases.push_back({"pci_scan", "probe=pci-scan expect=3", {}, check_kiln_pci_scan, kDiskAndRng});
+  return cases;
 }
 
 }  // namespace kiln::test

@@ -42,13 +42,14 @@ struct Devices {
     EXPECT_TRUE(t.has_value());
     slots.push_back({std::string(device->name()), std::move(id), GuestAddress(0xd0000000 + 0x1000 * i),
                      static_cast<uint32_t>(5 + i), *t});
+    buses.push_back(*t);
     return *this;
   }
   // The driver brings up every rng with one queue of 16 entries.
   void start_rngs() {
-    for (auto& s : slots) {
-      if (s.kind != "rng") continue;
-      Mmio t(drv::BusRegisters{s.transport.get()});
+    for (size_t i = 0; i < slots.size(); ++i) {
+      if (slots[i].kind != "rng") continue;
+      Mmio t(drv::BusRegisters{buses[i].get()});
       auto accepted = drv::negotiate(t, drv::bit(drv::kFeatureEventIdx));
       ASSERT_TRUE(accepted.ok());
       ASSERT_TRUE(t.setup_queue(arena, 0, 16, drv::ring_options(*accepted, 0)).ok());
@@ -72,12 +73,13 @@ struct Devices {
     ASSERT_TRUE(other.mem.read(GuestAddress(0), bytes));
     ASSERT_TRUE(mem.write(GuestAddress(0), bytes));
   }
-  uint8_t status(size_t i) { return Mmio(drv::BusRegisters{slots[i].transport.get()}).status(); }
+  uint8_t status(size_t i) { return Mmio(drv::BusRegisters{buses[i].get()}).status(); }
 
   GuestMemory mem = virtio::test::make_guest_ram(kRam);
   drv::Arena arena{drv::window_of(mem, GuestAddress(1 * MiB), 4 * MiB)};
   std::vector<std::unique_ptr<virtio::blk::test::TempImage>> images;
   std::vector<VirtioSlot> slots;
+  std::vector<std::shared_ptr<virtio::MmioTransport>> buses;  // the slots' register windows
 };
 
 std::string refusal(Devices& vm, std::span<const uint8_t> bytes) {

@@ -136,7 +136,7 @@ TEST(X86PlatformAcpi, Fadt) {
 TEST(X86PlatformAcpi, MadtHasOneLocalApicPerVcpu) {
   for (uint32_t vcpus : {1u, 2u, 7u, kMaxVcpus}) {
     const GuestMemory mem = low_memory();
-    auto rsdp = write_acpi_tables(mem, AcpiConfig{vcpus, {}, kDefaultSleepPort});
+    auto rsdp = write_acpi_tables(mem, AcpiConfig{vcpus, {}, kDefaultSleepPort, {}});
     ASSERT_TRUE(rsdp.has_value()) << rsdp.error().message;
     const auto madt = find_tables(mem, *rsdp).madt;
     const auto head = at<MadtHeader>(madt, 0);
@@ -201,7 +201,7 @@ TEST(X86PlatformAcpi, DsdtDevices) {
 
 TEST(X86PlatformAcpi, NoSleepPortMeansNoS5) {
   const GuestMemory mem = low_memory();
-  auto rsdp = write_acpi_tables(mem, AcpiConfig{1, {}, 0});
+  auto rsdp = write_acpi_tables(mem, AcpiConfig{1, {}, 0, {}});
   ASSERT_TRUE(rsdp.has_value());
   const Tables t = find_tables(mem, *rsdp);
   EXPECT_FALSE(contains(t.dsdt, "_S5_"));
@@ -211,8 +211,8 @@ TEST(X86PlatformAcpi, NoSleepPortMeansNoS5) {
 
 TEST(X86PlatformAcpi, RejectsBadConfigs) {
   const GuestMemory mem = low_memory();
-  EXPECT_FALSE(write_acpi_tables(mem, AcpiConfig{0, {}, kDefaultSleepPort}).has_value());
-  EXPECT_FALSE(write_acpi_tables(mem, AcpiConfig{kMaxVcpus + 1, {}, kDefaultSleepPort}).has_value());
+  EXPECT_FALSE(write_acpi_tables(mem, AcpiConfig{0, {}, kDefaultSleepPort, {}}).has_value());
+  EXPECT_FALSE(write_acpi_tables(mem, AcpiConfig{kMaxVcpus + 1, {}, kDefaultSleepPort, {}}).has_value());
   auto with = [&](MmioDeviceInfo d) {
     AcpiConfig c = two_virtio_devices(1);
     c.mmio_devices.push_back(std::move(d));
@@ -265,35 +265,57 @@ class IaslTest : public ::testing::Test {
     ss << in.rdbuf();
     return ss.str();
   }
+  // The DSDT of `config` as iasl disassembles it (every string in `expected` must be there), and
+  // compiling that back (optimizations off) must give kiln's AML byte for byte.
+  void check_dsdt(const AcpiConfig& config, std::initializer_list<const char*> expected) {
+    const GuestMemory mem = low_memory();
+    auto rsdp = write_acpi_tables(mem, config);
+    ASSERT_TRUE(rsdp.has_value()) << rsdp.error().message;
+    write_file("dsdt.aml", find_tables(mem, *rsdp).dsdt);
+    int status = 0;
+    const std::string log = run_iasl(dir_, "-d dsdt.aml", status);
+    ASSERT_EQ(status, 0) << log;
+    const std::string dsl = read_file("dsdt.dsl");
+    for (const char* e : expected) EXPECT_NE(dsl.find(e), std::string::npos) << e << "\n" << dsl;
+    EXPECT_EQ(log.find("Error"), std::string::npos) << log;
+    const std::string recompiled_log = run_iasl(dir_, "-oa -p recompiled dsdt.dsl", status);
+    ASSERT_EQ(status, 0) << recompiled_log;
+    const std::string ours = read_file("dsdt.aml");
+    const std::string theirs = read_file("recompiled.aml");
+    ASSERT_GT(ours.size(), sizeof(acpi::SdtHeader));
+    EXPECT_EQ(ours.substr(sizeof(acpi::SdtHeader)), theirs.substr(std::min(theirs.size(), sizeof(acpi::SdtHeader))));
+  }
   std::filesystem::path dir_;
 };
 
 TEST_F(IaslTest, DisassemblesTheDsdt) {
-  const GuestMemory mem = low_memory();
-  auto rsdp = write_acpi_tables(mem, two_virtio_devices(4));
-  ASSERT_TRUE(rsdp.has_value());
-  write_file("dsdt.aml", find_tables(mem, *rsdp).dsdt);
-  int status = 0;
-  const std::string log = run_iasl(dir_, "-d dsdt.aml", status);
-  ASSERT_EQ(status, 0) << log;
-  const std::string dsl = read_file("dsdt.dsl");
-  for (const char* expected : {"Device (COM1)", "EisaId (\"PNP0501\")", "IO (Decode16,", "IRQNoFlags ()",
-                               "Device (PS2K)", "EisaId (\"PNP0303\")", "0x0060,", "0x0064,", "{1}",
-                               "Device (V000)", "Device (V001)", "Name (_HID, \"LNRO0005\")",
-                               "Memory32Fixed (ReadWrite,",
-                               "0xD0001000", "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, )",
-                               "Name (_S5, Package (0x04)"}) {
-    EXPECT_NE(dsl.find(expected), std::string::npos) << expected << "\n" << dsl;
-  }
-  EXPECT_EQ(log.find("Error"), std::string::npos) << log;
+  check_dsdt(two_virtio_devices(4),
+             {"Device (COM1)", "EisaId (\"PNP0501\")", "IO (Decode16,", "IRQNoFlags ()", "Device (PS2K)",
+              "EisaId (\"PNP0303\")", "0x0060,", "0x0064,", "{1}", "Device (V000)",
+              "Device (V001)", "Name (_HID, \"LNRO0005\")", "Memory32Fixed (ReadWrite,", "0xD0001000",
+              "Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive, ,, )", "Name (_S5, Package (0x04)"});
+}
 
-  // Compiling the disassembly back (optimizations off) gives kiln's AML byte for byte.
-  const std::string recompiled_log = run_iasl(dir_, "-oa -p recompiled dsdt.dsl", status);
-  ASSERT_EQ(status, 0) << recompiled_log;
-  const std::string ours = read_file("dsdt.aml");
-  const std::string theirs = read_file("recompiled.aml");
-  ASSERT_GT(ours.size(), sizeof(acpi::SdtHeader));
-  EXPECT_EQ(ours.substr(sizeof(acpi::SdtHeader)), theirs.substr(std::min(theirs.size(), sizeof(acpi::SdtHeader))));
+// The PCI root bridge kiln describes with --transport pci: windows, config ports and INTx routes.
+TEST_F(IaslTest, DisassemblesThePciRootBridge) {
+  AcpiConfig c;
+  c.pci_root = PciRootInfo{0xc000, 0xffff, 0xc0000000, 0xcfffffff, {{1, 5}, {2, 6}}};
+  check_dsdt(c, {"Device (PCI0)", "EisaId (\"PNP0A03\")", "Name (_SEG, Zero)", "Name (_BBN, Zero)",
+                 "WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,",
+                 "IO (Decode16,\n                    0x0CF8,",
+                 "WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,", "0xC000,", "0xFFFF,",
+                 "DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite,",
+                 "0xC0000000,", "0xCFFFFFFF,", "0x10000000,", "Name (_PRT, Package (0x02)", "0x0001FFFF,",
+                 "0x0002FFFF,"});
+}
+
+TEST(X86PlatformAcpi, RejectsBadPciRoutes) {
+  const GuestMemory mem = low_memory();
+  AcpiConfig c;
+  c.pci_root = PciRootInfo{0xc000, 0xffff, 0xc0000000, 0xcfffffff, {{32, 5}}};
+  EXPECT_FALSE(write_acpi_tables(mem, c).has_value()) << "slot 32";
+  c.pci_root->intx = {{1, 24}};
+  EXPECT_FALSE(write_acpi_tables(mem, c).has_value()) << "no such IOAPIC pin";
 }
 
 TEST_F(IaslTest, DisassemblesTheDataTables) {

@@ -109,6 +109,25 @@ TEST(X86PlatformAml, SerialResources) {
             (B{0x11, 0x10, 0x0a, 0x0d, 0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x01, 0x08, 0x22, 0x10, 0x00, 0x79, 0x00}));
 }
 
+TEST(X86PlatformAml, BridgeWindows) {
+  using T = ResourceTemplate;
+  const B bus = T().word_bus_number(0, 0).build();
+  const B bus_expected{0x11, 0x15, 0x0a, 0x12, 0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00,  // Word, bus numbers
+                       0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x00, 0x79, 0x00};  // granularity..translation 0, length 1
+  EXPECT_EQ(bus, bus_expected);
+  const B io = T().word_io(0xc000, 0xffff).build();
+  EXPECT_EQ(io[7], 0x01) << "I/O";
+  EXPECT_EQ(io[9], 0x03) << "entire range";
+  EXPECT_EQ((B(io.begin() + 12, io.begin() + 14)), (B{0x00, 0xc0})) << "min";
+  EXPECT_EQ((B(io.begin() + 16, io.begin() + 18)), (B{0x00, 0x00})) << "translation";
+  EXPECT_EQ((B(io.begin() + 18, io.begin() + 20)), (B{0x00, 0x40})) << "length 0x4000";
+  const B mem = T().dword_memory(0xc0000000, 0xcfffffff).build();
+  EXPECT_EQ(mem[4], 0x87);
+  EXPECT_EQ(mem[5], 0x17) << "23 bytes follow the length";
+  EXPECT_EQ(mem[9], 0x01) << "read/write, non-cacheable";
+  EXPECT_EQ((B(mem.begin() + 26, mem.begin() + 30)), (B{0x00, 0x00, 0x00, 0x10})) << "length 256 MiB";
+}
+
 TEST(X86PlatformAml, MmioResources) {
   using T = ResourceTemplate;
   const B out = T().memory32_fixed(0xd0000000, 0x1000, true)

@@ -1,6 +1,6 @@
 // probe=virtio-pci: legacy virtio-PCI devices (virtio 0.9.5, 2.1 and 2.2.2) on bus 0, through the
 // driver library's LegacyPci over I/O BAR 0. For each function with vendor 0x1af4 and device
-// 0x1000..0x103f (the firmware has assigned its BARs; kiln has no PCI yet, QEMU -M pc has):
+// 0x1000..0x103f (their BARs assigned by kiln with --transport pci, or by QEMU -M pc's firmware):
 //   virtio-pci.bar0      BAR 0 is an I/O BAR (I/O decode and bus mastering then enabled)
 //   virtio-pci.header    Status 0 after reset, ACKNOWLEDGE+DRIVER read back, queue 0 has a
 //                        power-of-two size and address 0
@@ -9,7 +9,8 @@
 //   virtio-pci.reset     Status 0 resets the device (Status and queue 0's address read 0)
 // Lines: PROBE info virtio-pci device= function= id= io= features= queue0=; PROBE result
 // virtio-pci devices=N. Parameters: virtio-pci.expect=N (fail virtio-pci.count unless N found;
-// default: any number, at least one).
+// default: any number, at least one); virtio-pci.rounds=N (each request N times on the same queue,
+// default 1: long enough to snapshot a run in the middle).
 #include "drivers/virtio/blk.h"
 #include "probe/lib/pci.h"
 #include "probe/lib/report.h"
@@ -27,7 +28,25 @@ constexpr uint32_t kCommandMaster = 4;
 constexpr uint32_t kPciBar0 = 0x10;
 constexpr uint32_t kPciSubsystem = 0x2c;  // subsystem vendor (low 16) and ID (high 16)
 
-bool run_request(Pci& t, uint32_t id, driver::Arena& arena) {
+bool one_request(PciQueue& q, Pci& t, uint32_t id, const driver::DmaBuffer& data, driver::BlkRequest& req) {
+  driver::Completion c;
+  if (id == driver::kDeviceBlock) {
+    const driver::Segment seg{data.phys, 512};
+    auto status = driver::blk_transfer(q, req, driver::blk::kTypeIn, 0, &seg, 1, ProbeWait{}, &c);
+    return status.ok() && status.value() == driver::blk::kStatusOk && t.config64(0) != 0;
+  }
+  for (uint32_t i = 0; i < 16; ++i) data.host[i] = 0;
+  const driver::Segment seg{data.phys, 16};
+  if (!q.add(&seg, 0, 1, 7).ok()) return false;
+  q.kick();
+  if (wait_used(q, c) != driver::Poll::done || c.token != 7 || c.len == 0 || c.len > 16) return false;
+  for (uint32_t i = 0; i < c.len; ++i) {
+    if (data.host[i] != 0) return true;
+  }
+  return false;  // all zero
+}
+
+bool run_request(Pci& t, uint32_t id, driver::Arena& arena, uint64_t rounds) {
   auto accepted = driver::negotiate(t, driver::bit(driver::kFeatureIndirectDesc) | driver::bit(driver::kFeatureEventIdx));
   if (!accepted) return false;
   auto q = driver::setup_queue(t, arena, 0, driver::kMaxQueueSize, driver::ring_options(accepted.value(), 4));
@@ -35,26 +54,19 @@ bool run_request(Pci& t, uint32_t id, driver::Arena& arena) {
   q->ring().disable_interrupts();
   auto data = arena.allocate(512, 512);
   if (!data) return false;
-  driver::Completion c;
-  if (id == driver::kDeviceBlock) {
-    auto req = driver::BlkRequest::allocate(arena);
-    const driver::Segment seg{data->phys, 512};
-    if (!req) return false;
-    auto status = driver::blk_transfer(q.value(), req.value(), driver::blk::kTypeIn, 0, &seg, 1, ProbeWait{}, &c);
-    info("virtio-pci blk capacity=", dec(t.config64(0)), " status=", dec(status.ok() ? status.value() : 255));
-    return status.ok() && status.value() == driver::blk::kStatusOk;
+  auto req = driver::BlkRequest::allocate(arena);
+  if (!req) return false;
+  for (uint64_t r = 0; r < rounds; ++r) {
+    if (!one_request(q.value(), t, id, data.value(), req.value())) {
+      info("virtio-pci request failed in round ", dec(r));
+      return false;
+    }
   }
-  const driver::Segment seg{data->phys, 16};
-  if (!q->add(&seg, 0, 1, 7).ok()) return false;
-  q->kick();
-  if (wait_used(q.value(), c) != driver::Poll::done || c.token != 7 || c.len == 0 || c.len > 16) return false;
-  for (uint32_t i = 0; i < c.len; ++i) {
-    if (data->host[i] != 0) return true;
-  }
-  return false;  // all zero
+  if (id == driver::kDeviceBlock) info("virtio-pci blk capacity=", dec(t.config64(0)), " rounds=", dec(rounds));
+  return true;
 }
 
-void check_function(const PciFunction& fn, driver::Arena& arena) {
+void check_function(const PciFunction& fn, driver::Arena& arena, uint64_t rounds) {
   const uint32_t subsystem = pci_config_read32(0, fn.device, fn.function, kPciSubsystem);
   const uint32_t id = subsystem >> 16;
   const uint32_t bar0 = pci_config_read32(0, fn.device, fn.function, kPciBar0);
@@ -79,7 +91,7 @@ void check_function(const PciFunction& fn, driver::Arena& arena) {
 
   if (id == driver::kDeviceRng || id == driver::kDeviceBlock) {
     begin_check("virtio-pci.request");
-    check("virtio-pci.request", run_request(t, id, arena), "device=", dec(fn.device), " id=", dec(id));
+    check("virtio-pci.request", run_request(t, id, arena, rounds), "device=", dec(fn.device), " id=", dec(id));
   } else {
     info("virtio-pci.request skipped for device ID ", dec(id));
   }
@@ -94,7 +106,8 @@ void check_function(const PciFunction& fn, driver::Arena& arena) {
 
 void run_virtio_pci(const Context& ctx) {
   uint64_t expect = 0;
-  if (!ctx.number("virtio-pci.expect", 0, expect)) return;
+  uint64_t rounds = 1;
+  if (!ctx.number("virtio-pci.expect", 0, expect) || !ctx.number("virtio-pci.rounds", 1, rounds)) return;
   driver::Arena arena = dma_arena();
   uint32_t found = 0;
   (void)pci_scan_bus(0, [&](const PciFunction& fn) {
@@ -104,7 +117,7 @@ void run_virtio_pci(const Context& ctx) {
     }
     ++found;
     arena.reset();  // the previous device was reset: its rings are free again
-    check_function(fn, arena);
+    check_function(fn, arena, rounds);
   });
   result("virtio-pci", "devices=", dec(found));
   check("virtio-pci.count", expect == 0 ? found > 0 : found == expect, "found=", dec(found), " expected=",

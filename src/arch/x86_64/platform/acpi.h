@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <string>
+#include <optional>
 #include <vector>
 
 #include "arch/x86_64/platform/platform_layout.h"
@@ -40,11 +41,26 @@ struct MmioDeviceInfo {
   uint32_t gsi = 0;
 };
 
+// PCI bus 0 for the DSDT's root bridge (PNP0A03): the windows its BARs live in and, per slot, the
+// GSI its INTA# is wired to (level-triggered, active low, as _PRT entries with a GSI mean).
+struct PciRootInfo {
+  uint16_t io_min = 0;
+  uint16_t io_max = 0;  // inclusive
+  uint32_t mem_min = 0;
+  uint32_t mem_max = 0;  // inclusive
+  struct Route {
+    uint32_t slot = 0;
+    uint32_t gsi = 0;
+  };
+  std::vector<Route> intx;
+};
+
 struct AcpiConfig {
   uint32_t vcpus = 1;
   std::vector<MmioDeviceInfo> mmio_devices;
   // The I/O port of the ACPI sleep registers; 0 leaves them out (no ACPI power-off, no \_S5).
   uint16_t sleep_port = kDefaultSleepPort;
+  std::optional<PciRootInfo> pci_root;  // none: no PCI bus in the DSDT
 };
 
 // Builds and writes all tables; returns the RSDP address (kRsdpAddr) for boot_params.acpi_rsdp_addr

@@ -184,6 +184,35 @@ ResourceTemplate& ResourceTemplate::interrupt(uint32_t gsi, Trigger trigger, Pol
   return *this;
 }
 
+void ResourceTemplate::address_space(uint8_t tag, int width, uint8_t type, uint8_t type_flags, uint64_t min,
+                                     uint64_t max) {
+  // Large item: resource type, general flags (producer, positive decode, min and max fixed:
+  // 0x0c), type-specific flags, then granularity, min, max, translation offset and length, each
+  // `width` bytes.
+  if (max < min) std::abort();  // kiln's own constants
+  descriptors_.push_back(tag);
+  append_le(descriptors_, 3 + 5 * static_cast<uint64_t>(width), 2);
+  descriptors_.push_back(type);
+  descriptors_.push_back(0x0c);
+  descriptors_.push_back(type_flags);
+  for (const uint64_t v : {uint64_t{0}, min, max, uint64_t{0}, max - min + 1}) append_le(descriptors_, v, static_cast<size_t>(width));
+}
+
+ResourceTemplate& ResourceTemplate::word_bus_number(uint16_t min, uint16_t max) {
+  address_space(0x88, 2, 2, 0x00, min, max);  // 6.4.3.5.3 Word, type 2: bus number range
+  return *this;
+}
+
+ResourceTemplate& ResourceTemplate::word_io(uint16_t min, uint16_t max) {
+  address_space(0x88, 2, 1, 0x03, min, max);  // type 1: I/O; _RNG 3: ISA and non-ISA ranges
+  return *this;
+}
+
+ResourceTemplate& ResourceTemplate::dword_memory(uint32_t min, uint32_t max) {
+  address_space(0x87, 4, 0, 0x01, min, max);  // 6.4.3.5.2 DWord, type 0: memory; _RW
+  return *this;
+}
+
 Bytes ResourceTemplate::build() const {
   Bytes data = descriptors_;
   data.push_back(0x79);  // End Tag (section 6.4.2.9)

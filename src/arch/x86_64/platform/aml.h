@@ -123,10 +123,17 @@ class ResourceTemplate {
   // Extended interrupt descriptor for one GSI, consumed by the device, exclusive
   // (Interrupt (ResourceConsumer, trigger, polarity, Exclusive) {gsi}).
   ResourceTemplate& interrupt(uint32_t gsi, Trigger trigger, Polarity polarity);
+  // Address space descriptors a bridge produces for its children (section 6.4.3.5), fixed
+  // [min, max]: bus numbers (WordBusNumber), an I/O window (WordIO, entire range) and a 32-bit
+  // memory window (DWordMemory, non-cacheable, read/write).
+  ResourceTemplate& word_bus_number(uint16_t min, uint16_t max);
+  ResourceTemplate& word_io(uint16_t min, uint16_t max);
+  ResourceTemplate& dword_memory(uint32_t min, uint32_t max);
 
   [[nodiscard]] Bytes build() const;
 
  private:
+  void address_space(uint8_t tag, int width, uint8_t type, uint8_t type_flags, uint64_t min, uint64_t max);
   Bytes descriptors_;
 };
 

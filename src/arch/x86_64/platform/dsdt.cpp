@@ -103,6 +103,32 @@ Result<Bytes> mmio_device(const MmioDeviceInfo& d, size_t index) {
   return aml::device(*dev_name, terms);
 }
 
+// PCI0: the root bridge of bus 0 (PCI Firmware spec 3.2, 4.1; ACPI 6.5 section 6.2.13 _PRT).
+// Every slot's INTA# goes to a GSI directly (Source 0), which the OS sets up level-triggered,
+// active low.
+Result<Bytes> pci_root(const PciRootInfo& p) {
+  auto hid = aml::eisa_id("PNP0A03");
+  if (!hid) return tl::unexpected(hid.error());
+  const Bytes crs = ResourceTemplate()
+                        .word_bus_number(0, 0)
+                        .io(0xcf8, 8)  // configuration mechanism #1, consumed by the bridge
+                        .word_io(p.io_min, p.io_max)
+                        .dword_memory(p.mem_min, p.mem_max)
+                        .build();
+  std::vector<Bytes> routes;
+  for (const auto& r : p.intx) {
+    if (r.slot >= 32 || r.gsi >= kIoapicPins) return fail("PCI slot {} routed to GSI {}", r.slot, r.gsi);
+    // Address: device in the high word, any function (0xffff); pin 0 = INTA#.
+    const Bytes entry[] = {aml::dword(r.slot << 16 | 0xffff), aml::integer(0), aml::integer(0), aml::integer(r.gsi)};
+    routes.push_back(aml::package(entry));
+  }
+  if (routes.size() > 32) return fail("{} PCI interrupt routes", routes.size());
+  const Bytes terms[] = {aml::name("_HID", *hid),         aml::name("_UID", aml::integer(0)),
+                         aml::name("_SEG", aml::integer(0)), aml::name("_BBN", aml::integer(0)),
+                         aml::name("_CRS", crs),            aml::name("_PRT", aml::package(routes))};
+  return aml::device("PCI0", terms);
+}
+
 }  // namespace
 
 Result<std::vector<uint8_t>> dsdt_aml(const AcpiConfig& config) {
@@ -118,6 +144,11 @@ Result<std::vector<uint8_t>> dsdt_aml(const AcpiConfig& config) {
     auto dev = mmio_device(config.mmio_devices[i], i);
     if (!dev) return wrap(fmt::format("MMIO device {}", i), dev.error());
     devices.push_back(std::move(*dev));
+  }
+  if (config.pci_root) {
+    auto root = pci_root(*config.pci_root);
+    if (!root) return wrap("PCI root bridge", root.error());
+    devices.push_back(std::move(*root));
   }
 
   Bytes out = aml::scope("\\_SB", devices);

@@ -6,6 +6,9 @@
 //     Device (V000) { _HID "LNRO0005", _UID 0, _CCA 1,
 //                     _CRS { Memory32Fixed (ReadWrite, base, size), Interrupt (Edge, ActiveHigh) {gsi} } }
 //     ...one Vxxx (hex index) per AcpiConfig::mmio_devices entry
+//     Device (PCI0) { _HID EISAID("PNP0A03"), _UID 0, _SEG 0, _BBN 0,       with AcpiConfig::pci_root
+//                     _CRS { WordBusNumber 0-0, IO 0xcf8 len 8, WordIO window, DWordMemory window },
+//                     _PRT { Package {slot << 16 | 0xffff, 0 (INTA#), 0, gsi}, ... } }
 //   }
 //   Name (_S5, Package {5, 0, 0, 0})   when AcpiConfig::sleep_port != 0
 #pragma once

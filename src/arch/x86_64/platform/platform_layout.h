@@ -57,7 +57,7 @@ inline constexpr uint8_t kSleepTypeS5 = 5;  // the \_S5 package's SLP_TYPa
 inline constexpr uint8_t kSleepEnable = 0x20;
 inline constexpr uint8_t kSleepValueS5 = static_cast<uint8_t>((kSleepTypeS5 << 2) | kSleepEnable);
 
-// ACPI reset register: the reset control register at 0xcf9 that devices/pci_absent.h emulates;
+// ACPI reset register: the reset control register at 0xcf9 that pci/config_io.h emulates;
 // ACPI reboot writes 0x06 there (bit 2 requests the CPU reset).
 inline constexpr uint16_t kResetPort = 0xcf9;
 inline constexpr uint8_t kResetValue = 0x06;

@@ -1,12 +1,13 @@
-// MmioTransport: pause/resume and snapshot state (virtio 0.9.5 Appendix X registers, the
-// queues' positions, and the device's own state as a nested record).
+// LegacyTransport: pause/resume and snapshot state (the legacy registers of virtio 0.9.5 2.2.2 and
+// Appendix X, the queues' positions, and the device's own state as a nested record). The record is
+// the same for both transports (PCI's page size and alignment are always 4096).
 #include "virtio/spec.h"
-#include "virtio/transports/mmio/mmio_transport.h"
+#include "virtio/transports/legacy/legacy_transport.h"
 
 namespace kiln::virtio {
 namespace {
 
-// The Appendix X registers (fixed-width fields, no padding).
+// The registers (fixed-width fields, no padding).
 struct TransportRecord {
   uint32_t device_id;
   uint32_t host_features_sel;
@@ -37,7 +38,7 @@ bool power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 }  // namespace
 
-Status MmioTransport::pause() {
+Status LegacyTransport::pause() {
   std::lock_guard lock(mu_);
   if (paused_) return {};
   paused_ = true;
@@ -46,14 +47,14 @@ Status MmioTransport::pause() {
   return {};
 }
 
-void MmioTransport::resume() {
+void LegacyTransport::resume() {
   std::lock_guard lock(mu_);
   if (!paused_) return;
   paused_ = false;
   if (activated_) device_->resume();
 }
 
-Status MmioTransport::save_state(snapshot::Encoder& out) {
+Status LegacyTransport::save_state(snapshot::Encoder& out) {
   std::lock_guard lock(mu_);
   if (!paused_) return fail("virtio-{}: state saved while the device runs (pause it first)", device_->name());
   out.pod(TransportRecord{device_->device_id(), host_features_sel_, guest_features_sel_, page_size_, acked_features_,
@@ -76,7 +77,7 @@ Status MmioTransport::save_state(snapshot::Encoder& out) {
   return {};
 }
 
-Status MmioTransport::restore_state(snapshot::Decoder& in) {
+Status LegacyTransport::restore_state(snapshot::Decoder& in) {
   std::lock_guard lock(mu_);
   reset_locked();
   paused_ = true;  // until resume(), whatever happens: nothing runs before the VM does
@@ -85,7 +86,7 @@ Status MmioTransport::restore_state(snapshot::Decoder& in) {
   return ok;
 }
 
-Status MmioTransport::restore_locked(snapshot::Decoder& in) {
+Status LegacyTransport::restore_locked(snapshot::Decoder& in) {
   TransportRecord r{};
   KILN_TRY(in.pod(r));
   if (r.device_id != device_->device_id()) {
