@@ -54,7 +54,9 @@ dd if=/tmp/p of=/dev/vda bs=512 seek=$n count=1 oflag=direct 2>/dev/null; v vda.
 dd if=/dev/zero of=/dev/vdb bs=512 count=1 oflag=direct 2>/dev/null; v vdb.write $?
 v rng "$(cat /sys/class/misc/hw_random/rng_current) $(dd if=/dev/hwrng bs=32 count=2 iflag=fullblock 2>/dev/null | wc -c)"
 i=0; while [ ! -c /dev/hvc0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-echo "stock-hvc0-says-$((6 * 7))" > /dev/hvc0; v hvc0.write $?
+# hvc0 and ttyS0 reach kiln's stdout on different threads: let ttyS0's lines drain first, so that
+# the two do not interleave inside a line.
+sleep 2; echo "stock-hvc0-says-$((6 * 7))" > /dev/hvc0; r=$?; sleep 1; v hvc0.write $r
 dmesg | grep -e 'bound device LNRO0005' -e 'virtio_blk virtio[0-9]: \[vd'
 exit 0
 )SH";
