@@ -1,6 +1,6 @@
 // The virtio cases of the probe harness: mmio-regs, blk (functional, read-only, bench), rng,
-// console and hostile on virtio-mmio for kiln and QEMU microvm, and virtio-pci for kiln
-// (--transport pci) and QEMU -M pc.
+// console and hostile on virtio-mmio for kiln and QEMU microvm, and virtio-pci and pci-regs for
+// kiln (--transport pci) and QEMU -M pc.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -129,6 +129,22 @@ void check_virtio_pci(const ProbeOutput& out) {
 
 const DeviceSpec kDiskAndRng{kDiskSectors, false, "", true, false};
 
+void check_pci_regs(const ProbeOutput& out) {
+  for (const char* c : {"pci-regs.ids", "pci-regs.subsystem", "pci-regs.bar0", "pci-regs.interrupt_pin",
+                        "pci-regs.isr_idle", "pci-regs.host_features", "pci-regs.status", "pci-regs.guest_features",
+                        "pci-regs.queue_missing", "pci-regs.queue_size", "pci-regs.queue_pfn", "pci-regs.config",
+                        "pci-regs.read_only", "pci-regs.isr_clear", "pci-regs.reset"}) {
+    EXPECT_EQ(out.find_all("ok", c).size(), 2u) << c << ": one per function (blk, rng)";
+  }
+  expect_ok(out, {"pci-regs.count"});
+  const auto devices = out.find_all("result", "pci-regs.device");
+  ASSERT_EQ(devices.size(), 2u);
+  EXPECT_EQ(devices[0]->fields.at("id"), "2") << devices[0]->detail;
+  EXPECT_EQ(devices[0]->fields.at("pci_id"), "0x1001") << devices[0]->detail;
+  EXPECT_EQ(devices[1]->fields.at("id"), "4") << devices[1]->detail;
+  EXPECT_EQ(devices[1]->fields.at("pci_id"), "0x1005") << devices[1]->detail;
+}
+
 void check_kiln_pci_scan(const ProbeOutput& out) {
   const auto fns = out.find_all("info", "pci");
   ASSERT_EQ(fns.size(), 3u);
@@ -163,7 +179,8 @@ std::vector<ProbeCase> virtio_probe_cases() {
 }
 
 std::vector<ProbeCase> pci_probe_cases() {
-  return {{"virtio_pci", "probe=virtio-pci virtio-pci.expect=2", {}, check_virtio_pci, kDiskAndRng}};
+  return {{"virtio_pci", "probe=virtio-pci virtio-pci.expect=2", {}, check_virtio_pci, kDiskAndRng},
+          {"pci_regs", "probe=pci-regs pci-regs.expect=2", {}, check_pci_regs, kDiskAndRng}};
 }
 
 std::vector<ProbeCase> kiln_pci_probe_cases() {

@@ -43,6 +43,7 @@ void run_rng(const Context& ctx);       // rng.cpp
 void run_console(const Context& ctx);   // console.cpp
 void run_hostile(const Context& ctx);   // hostile.cpp
 void run_virtio_pci(const Context& ctx);  // virtio_pci.cpp
+void run_pci_regs(const Context& ctx);    // pci_regs.cpp
 void run_ticker(const Context& ctx);    // ticker.cpp
 
 }  // namespace kiln::probe

@@ -16,6 +16,7 @@ constexpr Scenario kScenarios[] = {
     {"console", run_console},
     {"hostile", run_hostile},
     {"virtio-pci", run_virtio_pci},
+    {"pci-regs", run_pci_regs},
     {"ticker", run_ticker},
 };
 
