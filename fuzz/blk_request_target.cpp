@@ -19,7 +19,7 @@ constexpr uint64_t kImageBytes = 64 * 1024;
 
 class CountingInterrupt final : public virtio::Interrupt {
  public:
-  void used_buffer() override { ++used; }
+  void used_buffer(uint16_t) override { ++used; }
   void config_changed() override {}
   int used = 0;
 };

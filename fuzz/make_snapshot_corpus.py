@@ -68,7 +68,7 @@ def layout(regions):
     return u32(len(regions)) + b"".join(u64(s) + u64(n) for s, n in regions)
 
 
-def snapshot_body(sections, version=1):
+def snapshot_body(sections, version=2):
     out = b"KILNSNAP" + u32(version) + u32(len(sections))
     out += u32(12) + b"GenuineIntel" + u32(6) + u32(85) + u32(7) + u32(3) + b"0.1"
     for tag, payload in sections:
@@ -87,12 +87,13 @@ def write(name, mode, data):
 
 
 FULL = [(1, b"machine config"), (2, vm_state()), (3, layout([(0, 0xc0000000), (0x100000000, 0x40000000)])),
-        (4, b"devices"), (0x100, vcpu_state()), (0x101, vcpu_state(mp_state=1, msrs=()))]
+        (5, b"devices"), (0x100, vcpu_state()), (0x101, vcpu_state(mp_state=1, msrs=()))]
 
 write("file_valid", FILE, seal(snapshot_body(FULL)))
 write("file_valid_body", FILE_NO_CRC, snapshot_body(FULL))
 write("file_empty", FILE_NO_CRC, snapshot_body([]))
-write("file_version_2", FILE, seal(snapshot_body([(2, vm_state())], version=2)))
+write("file_version_3", FILE, seal(snapshot_body([(2, vm_state())], version=3)))
+write("file_version_1", FILE, seal(snapshot_body([(4, b"devices")], version=1)))
 write("file_duplicate_section", FILE_NO_CRC, snapshot_body([(2, b"a"), (2, b"b")]))
 write("file_vcpu_gap", FILE_NO_CRC, snapshot_body([(0x100, vcpu_state()), (0x102, vcpu_state())]))
 write("file_optional_section", FILE_NO_CRC, snapshot_body([(0x80000077, b"x"), (2, vm_state())]))

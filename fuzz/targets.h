@@ -25,6 +25,14 @@ int blk_request(const uint8_t* data, size_t size);
 // 2 a vCPU state section, 3 a VM state section, 4 a memory layout section; the rest is the data.
 int snapshot_file(const uint8_t* data, size_t size);
 
+// The vsock packet header codec and checks, and one stream's state machine and credit
+// accounting. Input: [0] bit 0 host-initiated stream; then records of a selector byte s:
+// s % 8 < 4 a driver packet (44 header bytes follow; bit 7 clear aims it at the stream; s % 8 == 3
+// gives the chain half the payload), 4 the host hits EOF, 5 the host socket dies, 6 kiln forwards
+// (next byte * 256) guest bytes, 7 kiln sends (next byte * 256) bytes to the guest and drains the
+// control packets.
+int vsock_packet(const uint8_t* data, size_t size);
+
 // Stops the process when an invariant does not hold (a finding).
 void check(bool ok, const char* what);
 

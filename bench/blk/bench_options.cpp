@@ -29,6 +29,23 @@ bool parts(const std::string& list, Options& o) {
   return o.want_probe || o.want_linux || o.want_fio;
 }
 
+bool transports(const std::string& list, Options& o) {
+  o.transports.clear();
+  std::istringstream in(list);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    Transport t{};
+    if (part == "mmio") t = Transport::mmio;
+    else if (part == "pci") t = Transport::pci;
+    else return false;
+    for (const Transport seen : o.transports) {
+      if (seen == t) return false;
+    }
+    o.transports.push_back(t);
+  }
+  return !o.transports.empty();
+}
+
 }  // namespace
 
 bool parse_options(int argc, char** argv, Options& o) {
@@ -40,6 +57,7 @@ bool parse_options(int argc, char** argv, Options& o) {
     if (a == "--dir") o.dir = v;
     else if (a == "--only") { if (!parts(v, o)) return false; }
     else if (a == "--qemu-aio") o.qemu_aio = v;
+    else if (a == "--transports") { if (!transports(v, o)) return false; }
     else if (!positive(v, n)) return false;
     else if (a == "--runs") o.runs = static_cast<int>(n);
     else if (a == "--count") o.count = n;

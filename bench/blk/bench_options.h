@@ -3,8 +3,15 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace kiln::bench {
+
+// How the disk reaches the guest: virtio-mmio (kiln's default; QEMU -M microvm) or legacy
+// virtio-PCI (kiln --transport pci; QEMU -M pc with virtio-blk-pci,disable-modern=on).
+enum class Transport { mmio, pci };
+
+[[nodiscard]] inline const char* transport_name(Transport t) { return t == Transport::pci ? "pci" : "mmio"; }
 
 struct Options {
   int runs = 5;                // probe runs per row and VMM
@@ -20,12 +27,13 @@ struct Options {
   bool want_linux = true;
   bool want_fio = true;
   std::string qemu_aio;        // "" = QEMU's default (threads)
+  std::vector<Transport> transports{Transport::mmio};  // --transports, in the order given
 };
 
 inline constexpr const char* kUsage =
     "usage: blk_bench [--runs R] [--count N] [--seq-count N] [--seq-bs B] [--passes P] [--image-mib M]\n"
     "                 [--dir DIR] [--fio-seconds S] [--linux-timeout S] [--only probe,linux,fio]\n"
-    "                 [--qemu-aio threads|native|io_uring]\n";
+    "                 [--qemu-aio threads|native|io_uring] [--transports mmio,pci]\n";
 
 // False on anything it does not understand.
 [[nodiscard]] bool parse_options(int argc, char** argv, Options& o);

@@ -12,6 +12,7 @@ namespace kiln::bench {
 struct Measured {
   std::vector<double> values;  // one per run (probe) or dd pass (Linux)
   std::string note;            // why values are missing; "" when all went well
+  std::vector<double> host_clock;  // Linux: MB/s per pass by the host's clock (a cross-check)
 };
 
 struct Row {
@@ -21,12 +22,11 @@ struct Row {
   Measured qemu;
   std::optional<double> host;  // host fio on the same file
   std::string host_note;
+  std::optional<size_t> baseline;  // the row (same workload over virtio-mmio) kiln is also compared with
 };
 
-// Median of `v`; nullopt when empty.
-[[nodiscard]] std::optional<double> median(std::vector<double> v);
-
-// The table (medians, kiln/QEMU ratio, host fio), then every run's values and the notes.
+// The table (medians, kiln/QEMU ratio, host fio and, where a row has a baseline, kiln over the
+// baseline row's kiln: the "kiln/mmio" column), then every run's values and the notes.
 void print_table(const std::vector<Row>& rows, const std::string& title);
 
 }  // namespace kiln::bench

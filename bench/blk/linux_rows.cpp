@@ -57,8 +57,9 @@ std::string script(int passes) {
   return s;
 }
 
-std::string cmdline(const LinuxSetup& s, const char* reboot) {
+std::string cmdline(const LinuxSetup& s, LinuxBus bus, const char* reboot) {
   std::string line = std::string("console=ttyS0 quiet ") + reboot + " panic=-1 kiln.cmd=" + base64(script(s.passes));
+  if (bus.nomsi) line += " pci=nomsi";
   return s.append.empty() ? line : line + " " + s.append;
 }
 
@@ -77,33 +78,36 @@ std::map<std::string, std::string> values(const std::string& out) {
 
 }  // namespace
 
-std::vector<std::string> kiln_linux_argv(const LinuxSetup& s) {
-  return {s.kiln, "run",
-          "--kernel", s.kernel,
-          "--initrd", s.initrd,
-          "--cpus", std::to_string(kLinuxCpus),
-          "--memory", kLinuxMemory,
-          "--disk", s.image,
-          "--cmdline", cmdline(s, "reboot=k")};
+std::vector<std::string> kiln_linux_argv(const LinuxSetup& s, LinuxBus bus) {
+  std::vector<std::string> argv{s.kiln, "run",
+                                "--kernel", s.kernel,
+                                "--initrd", s.initrd,
+                                "--cpus", std::to_string(kLinuxCpus),
+                                "--memory", kLinuxMemory,
+                                "--disk", s.image,
+                                "--cmdline", cmdline(s, bus, "reboot=k")};
+  if (bus.transport == Transport::pci) argv.insert(argv.end(), {"--transport", "pci"});
+  return argv;
 }
 
-std::vector<std::string> qemu_linux_argv(const LinuxSetup& s) {
+std::vector<std::string> qemu_linux_argv(const LinuxSetup& s, LinuxBus bus) {
+  const bool pci = bus.transport == Transport::pci;
   std::string drive = "file=" + s.image + ",format=raw,if=none,id=d0,cache=writeback";
   if (!s.qemu_aio.empty()) drive += ",aio=" + s.qemu_aio;
   return {s.qemu,
           "-accel", s.qemu_accel,
           "-cpu", s.qemu_cpu,
-          "-M", "microvm",
+          "-M", pci ? "pc" : "microvm",
           "-smp", std::to_string(kLinuxCpus),
           "-m", kLinuxMemory,
           "-nodefaults", "-no-user-config", "-nographic",
           "-serial", "stdio",
           "-no-reboot",
           "-drive", drive,
-          "-device", "virtio-blk-device,drive=d0",
+          "-device", pci ? "virtio-blk-pci,disable-modern=on,drive=d0" : "virtio-blk-device,drive=d0",
           "-kernel", s.kernel,
           "-initrd", s.initrd,
-          "-append", cmdline(s, "reboot=t")};
+          "-append", cmdline(s, bus, "reboot=t")};
 }
 
 namespace {

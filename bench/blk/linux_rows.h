@@ -3,13 +3,16 @@
 // `dd if=/dev/vda of=/dev/null bs=1M` `passes` times, dropping the guest's page cache before
 // each. Each pass is timed in the guest (adjtimex: microseconds) and, as a cross-check, on the
 // host between marker lines the guest prints around it (those include a process start and a
-// serial line each).
+// serial line each). The disk over virtio-mmio (kiln; QEMU -M microvm) or legacy virtio-PCI (kiln
+// --transport pci; QEMU -M pc with virtio-blk-pci,disable-modern=on), there with MSI-X (Linux's
+// virtio_pci takes it when offered) or, with pci=nomsi on the kernel command line, INTx.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "bench_options.h"
 #include "common/result.h"
 
 namespace kiln::bench {
@@ -32,13 +35,21 @@ struct LinuxSetup {
   int timeout_seconds = 900;  // per boot
 };
 
+struct LinuxBus {
+  Transport transport = Transport::mmio;
+  bool nomsi = false;  // pci=nomsi: INTx instead of MSI-X (PCI only)
+};
+
 // kiln run --kernel K --initrd I --cpus 4 --memory 512M --disk IMAGE --cmdline "... reboot=k ..."
-[[nodiscard]] std::vector<std::string> kiln_linux_argv(const LinuxSetup& s);
+// (and --transport pci).
+[[nodiscard]] std::vector<std::string> kiln_linux_argv(const LinuxSetup& s, LinuxBus bus);
 
 // QEMU -M microvm with its ACPI tables (default): QEMU appends no virtio_mmio.device= for a PVH
 // kernel then, and the kiln kernel finds the disk as an LNRO0005 ACPI device; reboot=t (triple
-// fault) with -no-reboot ends QEMU. The drive as for the probe (cache=writeback).
-[[nodiscard]] std::vector<std::string> qemu_linux_argv(const LinuxSetup& s);
+// fault) with -no-reboot ends QEMU. The drive as for the probe (cache=writeback). Over PCI: -M pc
+// (SeaBIOS, then the same vmlinux through PVH; the kernel finds bus 0 through ACPI) and
+// virtio-blk-pci,disable-modern=on.
+[[nodiscard]] std::vector<std::string> qemu_linux_argv(const LinuxSetup& s, LinuxBus bus);
 
 struct LinuxFigures {
   std::vector<double> guest_mbps;  // per pass, timed in the guest; MB = 10^6 bytes

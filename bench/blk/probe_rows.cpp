@@ -20,31 +20,30 @@ uint32_t probe_block_size(uint32_t wanted, uint32_t queue_depth) {
 std::string probe_cmdline(const ProbeWorkload& w) {
   return std::string("probe=blk blk.bench=") + (w.random ? "randread" : "seqread") +
          " qd=" + std::to_string(w.queue_depth) + " count=" + std::to_string(w.count) +
-         " bs=" + std::to_string(w.block_size);
+         " bs=" + std::to_string(w.block_size) + (w.transport == Transport::pci ? " blk.transport=pci" : "");
 }
 
-std::vector<std::string> kiln_probe_argv(const ProbeSetup& s, const std::string& cmdline) {
-  return {s.kiln, "run", "--kernel", s.probe, "--memory", "128M", "--disk", s.image, "--cmdline", cmdline};
+std::vector<std::string> kiln_probe_argv(const ProbeSetup& s, const ProbeWorkload& w) {
+  std::vector<std::string> argv{s.kiln,   "run",   "--kernel", s.probe, "--memory", "128M", "--disk",
+                                s.image, "--cmdline", probe_cmdline(w)};
+  if (w.transport == Transport::pci) argv.insert(argv.end(), {"--transport", "pci"});
+  return argv;
 }
 
-std::vector<std::string> qemu_probe_argv(const ProbeSetup& s, const std::string& cmdline) {
+std::vector<std::string> qemu_probe_argv(const ProbeSetup& s, const ProbeWorkload& w) {
+  const bool pci = w.transport == Transport::pci;
   std::string drive = "file=" + s.image + ",format=raw,if=none,id=d0,cache=writeback";
   if (!s.qemu_aio.empty()) drive += ",aio=" + s.qemu_aio;
-  // microvm has no i8042: -device i8042 gives the probe's closing reset somewhere to go, and
-  // -no-reboot turns it into QEMU's exit.
-  return {s.qemu,
-          "-accel", s.qemu_accel,
-          "-cpu", s.qemu_cpu,
-          "-M", "microvm,acpi=off",
-          "-nodefaults", "-no-user-config", "-nographic",
-          "-serial", "stdio",
-          "-device", "i8042",
-          "-m", "128M",
-          "-drive", drive,
-          "-device", "virtio-blk-device,drive=d0",
-          "-kernel", s.probe,
-          "-append", cmdline,
-          "-no-reboot"};
+  std::vector<std::string> argv{s.qemu,  "-accel", s.qemu_accel, "-cpu", s.qemu_cpu,
+                                "-M",    pci ? "pc" : "microvm,acpi=off",
+                                "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio"};
+  // microvm has no i8042 (pc has its own): -device i8042 gives the probe's closing reset
+  // somewhere to go, and -no-reboot turns it into QEMU's exit.
+  if (!pci) argv.insert(argv.end(), {"-device", "i8042"});
+  argv.insert(argv.end(), {"-m", "128M", "-drive", drive, "-device",
+                           pci ? "virtio-blk-pci,disable-modern=on,drive=d0" : "virtio-blk-device,drive=d0",
+                           "-kernel", s.probe, "-append", probe_cmdline(w), "-no-reboot"});
+  return argv;
 }
 
 Result<ProbeFigures> run_probe_bench(const std::vector<std::string>& argv, const ProbeWorkload& w) {

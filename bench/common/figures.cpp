@@ -15,21 +15,7 @@ std::string figure(double v) {
   return buf;
 }
 
-std::string ratio(const std::optional<double>& a, const std::optional<double>& b) {
-  if (!a || !b || *b <= 0) return "n/a";
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.2f", *a / *b);
-  return buf;
-}
-
 }  // namespace
-
-std::optional<double> median(std::vector<double> v) {
-  if (v.empty()) return std::nullopt;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());

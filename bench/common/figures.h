@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "stats.h"  // median, ratio
+
 namespace kiln::bench {
 
 struct Cell {
@@ -20,7 +22,6 @@ struct Row {
   Cell qemu;
 };
 
-[[nodiscard]] std::optional<double> median(std::vector<double> v);
 // Nearest-rank percentile (p in 0..100) of a non-empty `v`.
 [[nodiscard]] double percentile(std::vector<double> v, double p);
 // "12.3 / 14.0 / 20.1", or "n/a".

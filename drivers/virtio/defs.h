@@ -101,6 +101,11 @@ inline constexpr uint32_t kQueueNotify16 = 16;
 inline constexpr uint32_t kStatus8 = 18;
 inline constexpr uint32_t kIsr8 = 19;
 inline constexpr uint32_t kConfigNoMsix = 20;
+// With MSI-X enabled (2.2.2 "Configuration/Queue Vectors").
+inline constexpr uint32_t kConfigVector16 = 20;
+inline constexpr uint32_t kQueueVector16 = 22;
+inline constexpr uint32_t kConfigMsix = 24;
+inline constexpr uint16_t kNoVector = 0xffff;
 inline constexpr uint32_t kQueueAlign = 4096;  // 2.3: fixed for virtio-PCI
 inline constexpr uint32_t kPageShift = 12;
 }  // namespace pci

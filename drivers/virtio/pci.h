@@ -1,7 +1,8 @@
 // The driver side of the legacy virtio-PCI transport (virtio 0.9.5, 2.2.2 "The virtio header"):
-// the header at the start of I/O BAR 0, config space right after it (offset 20; MSI-X is never
-// enabled by this driver, so the two vector fields are absent). Finding the function and its
-// BAR is the caller's job (PCI configuration space); Regs reaches the BAR.
+// the header at the start of I/O BAR 0, config space right after it: at offset 20, or at 24 after
+// the two vector fields once the caller enabled MSI-X in configuration space and said so with
+// set_msix(true). Finding the function, its BARs and capabilities is the caller's job (PCI
+// configuration space); Regs reaches the BAR.
 // Only feature bits 0-31 exist on this transport; the queue size is the device's (read-only)
 // and the used ring is aligned to 4096 (2.3).
 #pragma once
@@ -65,16 +66,30 @@ class LegacyPci {
   [[nodiscard]] uint32_t interrupt_status() { return regs_.read8(pci::kIsr8); }
   void ack_interrupt(uint32_t) {}
 
-  [[nodiscard]] uint8_t config8(uint32_t off) { return regs_.read8(pci::kConfigNoMsix + off); }
-  [[nodiscard]] uint16_t config16(uint32_t off) { return regs_.read16(pci::kConfigNoMsix + off); }
-  [[nodiscard]] uint32_t config32(uint32_t off) { return regs_.read32(pci::kConfigNoMsix + off); }
+  // MSI-X state of the function (the caller changed Message Control): where config space is.
+  void set_msix(bool enabled) { config_ = enabled ? pci::kConfigMsix : pci::kConfigNoMsix; }
+  // Vector assignment (MSI-X enabled): returns what the device accepted (kNoVector: refused).
+  [[nodiscard]] uint16_t set_config_vector(uint16_t vector) {
+    regs_.write16(pci::kConfigVector16, vector);
+    return regs_.read16(pci::kConfigVector16);
+  }
+  [[nodiscard]] uint16_t set_queue_vector(uint16_t index, uint16_t vector) {
+    regs_.write16(pci::kQueueSelect16, index);
+    regs_.write16(pci::kQueueVector16, vector);
+    return regs_.read16(pci::kQueueVector16);
+  }
+
+  [[nodiscard]] uint8_t config8(uint32_t off) { return regs_.read8(config_ + off); }
+  [[nodiscard]] uint16_t config16(uint32_t off) { return regs_.read16(config_ + off); }
+  [[nodiscard]] uint32_t config32(uint32_t off) { return regs_.read32(config_ + off); }
   [[nodiscard]] uint64_t config64(uint32_t off) { return config32(off) | (uint64_t{config32(off + 4)} << 32); }
-  void config_write8(uint32_t off, uint8_t v) { regs_.write8(pci::kConfigNoMsix + off, v); }
+  void config_write8(uint32_t off, uint8_t v) { regs_.write8(config_ + off, v); }
 
   [[nodiscard]] Regs& regs() { return regs_; }
 
  private:
   Regs regs_{};
+  uint32_t config_ = pci::kConfigNoMsix;
 };
 
 }  // namespace kiln::driver

@@ -7,74 +7,85 @@
 namespace kiln::api {
 
 ApiServer::Reply ApiServer::put_boot_source(const Json& body) {
-  auto boot = deserialized(parse_boot_source(body));
-  if (!boot) return tl::unexpected(boot.error());
+  auto boot = KILN_TRY_VALUE(deserialized(parse_boot_source(body)));
   if (booted()) return fail("{}", kNotSupportedPostBoot);
-  if (auto ok = resources_.set_boot_source(std::move(*boot)); !ok) return with_prefix("Boot source error", ok.error());
+  if (auto ok = resources_.set_boot_source(std::move(boot)); !ok) return with_prefix("Boot source error", ok.error());
   return std::nullopt;
 }
 
 ApiServer::Reply ApiServer::put_machine_config(const Json& body) {
-  auto machine = deserialized(parse_machine_config(body));
-  if (!machine) return tl::unexpected(machine.error());
+  auto machine = KILN_TRY_VALUE(deserialized(parse_machine_config(body)));
   if (booted()) return fail("{}", kNotSupportedPostBoot);
-  if (auto ok = resources_.set_machine_config(*machine, host_); !ok) return with_prefix("Machine config error", ok.error());
+  if (auto ok = resources_.set_machine_config(machine, host_); !ok) return with_prefix("Machine config error", ok.error());
   return std::nullopt;
 }
 
 ApiServer::Reply ApiServer::patch_machine_config(const Json& body) {
-  auto update = deserialized(parse_machine_config_update(body));
-  if (!update) return tl::unexpected(update.error());
+  auto update = KILN_TRY_VALUE(deserialized(parse_machine_config_update(body)));
   if (body.empty()) return fail("Empty PATCH request.");
   if (booted()) return fail("{}", kNotSupportedPostBoot);
-  if (auto ok = resources_.update_machine_config(*update, host_); !ok) return with_prefix("Machine config error", ok.error());
+  if (auto ok = resources_.update_machine_config(update, host_); !ok) return with_prefix("Machine config error", ok.error());
   return std::nullopt;
 }
 
 ApiServer::Reply ApiServer::put_drive(const Json& body, const std::string& path_id) {
   KILN_TRY(check_resource_id(path_id));
-  auto drive = deserialized(parse_drive(body));
-  if (!drive) return tl::unexpected(drive.error());
-  if (drive->drive_id != path_id) return fail("The id from the path does not match the id from the body!");
+  auto drive = KILN_TRY_VALUE(deserialized(parse_drive(body)));
+  if (drive.drive_id != path_id) return fail("The id from the path does not match the id from the body!");
   if (booted()) return fail("{}", kNotSupportedPostBoot);
-  if (auto ok = resources_.insert_drive(std::move(*drive)); !ok) return with_prefix("Drive config error", ok.error());
+  if (auto ok = resources_.insert_drive(std::move(drive)); !ok) return with_prefix("Drive config error", ok.error());
+  return std::nullopt;
+}
+
+ApiServer::Reply ApiServer::put_network_interface(const Json& body, const std::string& path_id) {
+  KILN_TRY(check_resource_id(path_id));
+  auto net = KILN_TRY_VALUE(deserialized(parse_network_interface(body)));
+  if (net.id != path_id) return fail("The id from the path does not match the id from the body!");
+  if (booted()) return fail("{}", kNotSupportedPostBoot);
+  if (auto ok = resources_.insert_network_interface(std::move(net)); !ok) {
+    return with_prefix("Network interface config error", ok.error());
+  }
   return std::nullopt;
 }
 
 ApiServer::Reply ApiServer::put_entropy(const Json& body) {
-  KILN_TRY(deserialized(parse_entropy(body)));
+  auto entropy = KILN_TRY_VALUE(deserialized(parse_entropy(body)));
   if (booted()) return fail("{}", kNotSupportedPostBoot);
-  resources_.set_entropy();
+  resources_.set_entropy(entropy);
+  return std::nullopt;
+}
+
+ApiServer::Reply ApiServer::put_vsock(const Json& body) {
+  auto vsock = KILN_TRY_VALUE(deserialized(parse_vsock(body)));
+  if (booted()) return fail("{}", kNotSupportedPostBoot);
+  resources_.set_vsock(std::move(vsock));
   return std::nullopt;
 }
 
 ApiServer::Reply ApiServer::put_logger(const Json& body) {
-  auto logger = deserialized(parse_logger(body));
-  if (!logger) return tl::unexpected(logger.error());
+  auto logger = KILN_TRY_VALUE(deserialized(parse_logger(body)));
   if (booted()) return fail("{}", kNotSupportedPostBoot);
-  if (auto ok = apply_logger(*logger); !ok) return with_prefix("Logger error", ok.error());
-  resources_.set_logger(std::move(*logger));
+  if (auto ok = apply_logger(logger); !ok) return with_prefix("Logger error", ok.error());
+  resources_.set_logger(std::move(logger));
   return std::nullopt;
 }
 
 ApiServer::Reply ApiServer::put_metrics(const Json& body) {
-  auto metrics = deserialized(parse_metrics(body));
-  if (!metrics) return tl::unexpected(metrics.error());
+  auto metrics = KILN_TRY_VALUE(deserialized(parse_metrics(body)));
   if (booted()) return fail("{}", kNotSupportedPostBoot);
   if (metrics_file_) return fail("Metrics error: Reinitialization of metrics not allowed.");
-  if (auto ok = open_metrics(*metrics); !ok) return with_prefix("Metrics error", ok.error());
-  resources_.set_metrics(std::move(*metrics));
+  if (auto ok = open_metrics(metrics); !ok) return with_prefix("Metrics error", ok.error());
+  resources_.set_metrics(std::move(metrics));
   return std::nullopt;
 }
 
 ApiServer::Reply ApiServer::load_snapshot(const Json& body) {
-  auto params = deserialized(parse_snapshot_load(body));
-  if (!params) return tl::unexpected(params.error());
+  auto params = KILN_TRY_VALUE(deserialized(parse_snapshot_load(body)));
   if (booted()) return fail("{}", kNotSupportedPostBoot);
   if (resources_.boot_specific_configured()) {
     return fail("Load snapshot error: Loading a microVM snapshot not allowed after configuring boot-specific resources.");
   }
-  auto loaded = vmm_.load_snapshot(*params);
+  auto loaded = vmm_.load_snapshot(params);
   if (!loaded) return with_prefix("Load snapshot error", loaded.error());
   resources_.adopt_vm_config(*loaded);
   started_ = true;

@@ -1,15 +1,16 @@
 // Requests for a started VM (Firecracker's RuntimeApiController): refused before InstanceStart.
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "api/api_replies.h"
 #include "api/api_server.h"
 
 namespace kiln::api {
 
 ApiServer::Reply ApiServer::put_action(const Json& body) {
-  auto action = deserialized(parse_action(body));
-  if (!action) return tl::unexpected(action.error());
-  switch (*action) {
+  auto action = KILN_TRY_VALUE(deserialized(parse_action(body)));
+  switch (action) {
     case Action::kInstanceStart:
       return instance_start();
     case Action::kFlushMetrics:
@@ -23,38 +24,47 @@ ApiServer::Reply ApiServer::put_action(const Json& body) {
 }
 
 ApiServer::Reply ApiServer::patch_vm(const Json& body) {
-  auto pause = deserialized(parse_vm_state(body));
-  if (!pause) return tl::unexpected(pause.error());
+  auto pause = KILN_TRY_VALUE(deserialized(parse_vm_state(body)));
   if (!booted()) return fail("{}", kNotSupportedPreBoot);
-  if (auto ok = *pause ? vmm_.pause() : vmm_.resume(); !ok) return with_prefix("Internal VMM error", ok.error());
+  if (auto ok = pause ? vmm_.pause() : vmm_.resume(); !ok) return with_prefix("Internal VMM error", ok.error());
   return std::nullopt;
 }
 
 ApiServer::Reply ApiServer::patch_drive(const Json& body, const std::string& path_id) {
   KILN_TRY(check_resource_id(path_id));
-  auto update = deserialized(parse_drive_update(body));
-  if (!update) return tl::unexpected(update.error());
-  if (update->drive_id != path_id) return fail("The id from the path does not match the id from the body!");
+  auto update = KILN_TRY_VALUE(deserialized(parse_drive_update(body)));
+  if (update.drive_id != path_id) return fail("The id from the path does not match the id from the body!");
   if (!booted()) return fail("{}", kNotSupportedPreBoot);
-  const auto index = resources_.drive_index(update->drive_id);
-  if (!index) return fail("Drive config error: no drive with id `{}`", update->drive_id);
-  if (!update->path_on_host) return std::nullopt;  // nothing to change
-  if (auto ok = check_disk_path("path_on_host", *update->path_on_host); !ok) return with_prefix("Drive config error", ok.error());
-  if (auto ok = vmm_.update_drive(*index, *update->path_on_host); !ok) {
+  const auto index = resources_.drive_index(update.drive_id);
+  if (!index) return fail("Drive config error: no drive with id `{}`", update.drive_id);
+  if (!update.path_on_host) return std::nullopt;  // nothing to change
+  if (auto ok = check_disk_path("path_on_host", *update.path_on_host); !ok) return with_prefix("Drive config error", ok.error());
+  if (auto ok = vmm_.update_drive(*index, *update.path_on_host); !ok) {
     return fail("Drive config error: Unable to patch the block device: {}", ok.error().message);
   }
-  resources_.set_drive_path(*index, std::move(*update->path_on_host));
+  resources_.set_drive_path(*index, std::move(*update.path_on_host));
   return std::nullopt;
 }
 
+ApiServer::Reply ApiServer::patch_network_interface(const Json& body, const std::string& path_id) {
+  KILN_TRY(check_resource_id(path_id));
+  auto id = KILN_TRY_VALUE(deserialized(parse_network_interface_update(body)));
+  if (id != path_id) return fail("The id from the path does not match the id from the body!");
+  if (!booted()) return fail("{}", kNotSupportedPreBoot);
+  const auto& nets = resources_.network_interfaces();
+  if (std::none_of(nets.begin(), nets.end(), [&](const NetConfig& n) { return n.id == id; })) {
+    return fail("Network interface update error: no network interface with id `{}`", id);
+  }
+  return std::nullopt;  // only rate limiters are patchable, and kiln has none: nothing changes
+}
+
 ApiServer::Reply ApiServer::create_snapshot(const Json& body) {
-  auto params = deserialized(parse_snapshot_create(body));
-  if (!params) return tl::unexpected(params.error());
+  auto params = KILN_TRY_VALUE(deserialized(parse_snapshot_create(body)));
   if (!booted()) return fail("{}", kNotSupportedPreBoot);
   if (vmm_.state() != VmState::kPaused) {
     return fail("Create snapshot error: the microVM must be paused first (PATCH /vm with {{\"state\": \"Paused\"}}).");
   }
-  if (auto ok = vmm_.create_snapshot(*params); !ok) return with_prefix("Create snapshot error", ok.error());
+  if (auto ok = vmm_.create_snapshot(params); !ok) return with_prefix("Create snapshot error", ok.error());
   return std::nullopt;
 }
 

@@ -110,7 +110,11 @@ void ApiServer::add_routes() {
   const std::string drives = R"(/drives(?:/([^/]*))?)";
   http.Put(drives, with_body([this](const Json& b, const std::string& id) { return put_drive(b, id); }));
   http.Patch(drives, with_body([this](const Json& b, const std::string& id) { return patch_drive(b, id); }));
+  const std::string nets = R"(/network-interfaces(?:/([^/]*))?)";
+  http.Put(nets, with_body([this](const Json& b, const std::string& id) { return put_network_interface(b, id); }));
+  http.Patch(nets, with_body([this](const Json& b, const std::string& id) { return patch_network_interface(b, id); }));
   http.Put("/entropy", with_body([this](const Json& b, const std::string&) { return put_entropy(b); }));
+  http.Put("/vsock", with_body([this](const Json& b, const std::string&) { return put_vsock(b); }));
   http.Put("/logger", with_body([this](const Json& b, const std::string&) { return put_logger(b); }));
   http.Put("/metrics", with_body([this](const Json& b, const std::string&) { return put_metrics(b); }));
   http.Put("/actions", with_body([this](const Json& b, const std::string&) { return put_action(b); }));
@@ -119,14 +123,11 @@ void ApiServer::add_routes() {
   http.Put("/snapshot/load", with_body([this](const Json& b, const std::string&) { return load_snapshot(b); }));
 
   // Devices and features kiln does not have yet: refused, never faked.
-  const std::string no_net = "kiln has no network device yet: network interfaces cannot be configured";
-  http.Put(R"(/network-interfaces(?:/[^/]*)?)", absent(no_net));
-  http.Patch(R"(/network-interfaces(?:/[^/]*)?)", absent(no_net));
   const std::string no_balloon = "kiln has no balloon device yet";
   http.Put("/balloon", absent(no_balloon));
   http.Patch(R"(/balloon(?:/statistics|/hinting/start|/hinting/stop)?)", absent(no_balloon));
   http.Get(R"(/balloon(?:/statistics|/hinting/status)?)", fixed(fail("{}", no_balloon)));
-  for (const char* path : {"/vsock", "/mmds", "/mmds/config", "/cpu-config", "/serial", "/hotplug/memory"}) {
+  for (const char* path : {"/mmds", "/mmds/config", "/cpu-config", "/serial", "/hotplug/memory"}) {
     const std::string what = fmt::format("{} is not supported by kiln yet", path);
     http.Put(path, absent(what));
     http.Patch(path, absent(what));

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "api/vm_resources.h"
-#include "api/vmm_controller.h"
 #include "common/unique_fd.h"
+#include "vmm/vmm_controller.h"
 
 namespace kiln::api {
 
@@ -55,7 +55,9 @@ class ApiServer {
   Reply put_machine_config(const Json& body);
   Reply patch_machine_config(const Json& body);
   Reply put_drive(const Json& body, const std::string& path_id);
+  Reply put_network_interface(const Json& body, const std::string& path_id);
   Reply put_entropy(const Json& body);
+  Reply put_vsock(const Json& body);
   Reply put_logger(const Json& body);
   Reply put_metrics(const Json& body);
   Reply load_snapshot(const Json& body);
@@ -64,6 +66,7 @@ class ApiServer {
   Reply put_action(const Json& body);
   Reply patch_vm(const Json& body);
   Reply patch_drive(const Json& body, const std::string& path_id);
+  Reply patch_network_interface(const Json& body, const std::string& path_id);
   Reply create_snapshot(const Json& body);
   Reply flush_metrics();
 

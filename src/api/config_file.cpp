@@ -13,13 +13,11 @@ constexpr uint64_t kMaxConfigFileBytes = 1 << 20;
 
 // Sections of Firecracker's config file that name devices kiln does not have yet: accepted only
 // when empty (null, or an empty list).
-constexpr std::array<std::string_view, 8> kAbsentDevices = {
-    "network-interfaces", "balloon", "vsock", "mmds-config", "cpu-config", "pmem", "serial", "memory-hotplug"};
+constexpr std::array<std::string_view, 6> kAbsentDevices = {"balloon", "mmds-config", "cpu-config",
+                                                             "pmem",    "serial",      "memory-hotplug"};
 
 std::string_view device_noun(std::string_view section) {
-  if (section == "network-interfaces") return "kiln has no network device yet";
   if (section == "balloon") return "kiln has no balloon device yet";
-  if (section == "vsock") return "kiln has no vsock device yet";
   if (section == "pmem") return "kiln has no pmem device yet";
   if (section == "memory-hotplug") return "kiln has no memory hotplug device yet";
   return "not supported by kiln yet";
@@ -34,36 +32,43 @@ Result<T> in_section(std::string_view section, Result<T> r) {
 Status configure(VmResources& r, const JsonObject& top, const HostLimits& host) {
   const Json* boot = top.optional_value("boot-source");
   if (boot == nullptr) return fail("missing field `boot-source`");
-  auto boot_source = in_section("boot-source", parse_boot_source(*boot));
-  if (!boot_source) return tl::unexpected(boot_source.error());
-  KILN_TRY(in_section("boot-source", r.set_boot_source(std::move(*boot_source))));
+  auto boot_source = KILN_TRY_VALUE(in_section("boot-source", parse_boot_source(*boot)));
+  KILN_TRY(in_section("boot-source", r.set_boot_source(std::move(boot_source))));
   if (const Json* m = top.optional_value("machine-config"); m != nullptr) {
-    auto machine = in_section("machine-config", parse_machine_config(*m));
-    if (!machine) return tl::unexpected(machine.error());
-    KILN_TRY(in_section("machine-config", r.set_machine_config(*machine, host)));
+    auto machine = KILN_TRY_VALUE(in_section("machine-config", parse_machine_config(*m)));
+    KILN_TRY(in_section("machine-config", r.set_machine_config(machine, host)));
   }
   if (const Json* drives = top.optional_value("drives"); drives != nullptr) {
     if (!drives->is_array()) return fail("drives: invalid type, expected a list of drives");
     for (size_t i = 0; i < drives->size(); ++i) {
       const std::string where = fmt::format("drives[{}]", i);
-      auto drive = in_section(where, parse_drive((*drives)[i]));
-      if (!drive) return tl::unexpected(drive.error());
-      KILN_TRY(in_section(where, r.insert_drive(std::move(*drive))));
+      auto drive = KILN_TRY_VALUE(in_section(where, parse_drive((*drives)[i])));
+      KILN_TRY(in_section(where, r.insert_drive(std::move(drive))));
+    }
+  }
+  if (const Json* nets = top.optional_value("network-interfaces"); nets != nullptr) {
+    if (!nets->is_array()) return fail("network-interfaces: invalid type, expected a list of network interfaces");
+    for (size_t i = 0; i < nets->size(); ++i) {
+      const std::string where = fmt::format("network-interfaces[{}]", i);
+      auto net = KILN_TRY_VALUE(in_section(where, parse_network_interface((*nets)[i])));
+      KILN_TRY(in_section(where, r.insert_network_interface(std::move(net))));
     }
   }
   if (const Json* e = top.optional_value("entropy"); e != nullptr) {
-    KILN_TRY(in_section("entropy", parse_entropy(*e)));
-    r.set_entropy();
+    auto entropy = KILN_TRY_VALUE(in_section("entropy", parse_entropy(*e)));
+    r.set_entropy(entropy);
+  }
+  if (const Json* v = top.optional_value("vsock"); v != nullptr) {
+    auto vsock = KILN_TRY_VALUE(in_section("vsock", parse_vsock(*v)));
+    r.set_vsock(std::move(vsock));
   }
   if (const Json* l = top.optional_value("logger"); l != nullptr) {
-    auto logger = in_section("logger", parse_logger(*l));
-    if (!logger) return tl::unexpected(logger.error());
-    r.set_logger(std::move(*logger));
+    auto logger = KILN_TRY_VALUE(in_section("logger", parse_logger(*l)));
+    r.set_logger(std::move(logger));
   }
   if (const Json* m = top.optional_value("metrics"); m != nullptr) {
-    auto metrics = in_section("metrics", parse_metrics(*m));
-    if (!metrics) return tl::unexpected(metrics.error());
-    r.set_metrics(std::move(*metrics));
+    auto metrics = KILN_TRY_VALUE(in_section("metrics", parse_metrics(*m)));
+    r.set_metrics(std::move(metrics));
   }
   for (const auto section : kAbsentDevices) {
     const Json* v = top.optional_value(section);
@@ -75,14 +80,12 @@ Status configure(VmResources& r, const JsonObject& top, const HostLimits& host) 
 }  // namespace
 
 Result<VmResources> parse_config_file(std::string_view json, const HostLimits& host) {
-  auto doc = parse_json(json);
-  if (!doc) return tl::unexpected(doc.error());
-  auto top = JsonObject::of(*doc, {"boot-source", "machine-config", "drives", "entropy", "logger", "metrics",
-                                   "network-interfaces", "balloon", "vsock", "mmds-config", "cpu-config", "pmem",
-                                   "serial", "memory-hotplug"});
-  if (!top) return tl::unexpected(top.error());
+  auto doc = KILN_TRY_VALUE(parse_json(json));
+  auto top = KILN_TRY_VALUE(JsonObject::of(doc, {"boot-source", "machine-config", "drives", "entropy", "logger",
+                                                  "metrics", "network-interfaces", "balloon", "vsock", "mmds-config",
+                                                  "cpu-config", "pmem", "serial", "memory-hotplug"}));
   VmResources resources;
-  KILN_TRY(configure(resources, *top, host));
+  KILN_TRY(configure(resources, top, host));
   return resources;
 }
 

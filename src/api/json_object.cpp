@@ -73,10 +73,9 @@ Result<std::optional<std::string>> JsonObject::optional_string(std::string_view 
 }
 
 Result<std::string> JsonObject::required_string(std::string_view key) const {
-  auto v = optional_string(key);
-  if (!v) return tl::unexpected(v.error());
-  if (!*v) return fail("missing field `{}`", key);
-  return std::move(**v);
+  auto v = KILN_TRY_VALUE(optional_string(key));
+  if (!v) return fail("missing field `{}`", key);
+  return std::move(*v);
 }
 
 Result<std::optional<bool>> JsonObject::optional_bool(std::string_view key) const {
@@ -87,10 +86,9 @@ Result<std::optional<bool>> JsonObject::optional_bool(std::string_view key) cons
 }
 
 Result<bool> JsonObject::required_bool(std::string_view key) const {
-  auto v = optional_bool(key);
-  if (!v) return tl::unexpected(v.error());
-  if (!*v) return fail("missing field `{}`", key);
-  return **v;
+  auto v = KILN_TRY_VALUE(optional_bool(key));
+  if (!v) return fail("missing field `{}`", key);
+  return *v;
 }
 
 Result<std::optional<uint64_t>> JsonObject::optional_uint(std::string_view key) const {
@@ -102,10 +100,9 @@ Result<std::optional<uint64_t>> JsonObject::optional_uint(std::string_view key) 
 }
 
 Result<uint64_t> JsonObject::required_uint(std::string_view key) const {
-  auto v = optional_uint(key);
-  if (!v) return tl::unexpected(v.error());
-  if (!*v) return fail("missing field `{}`", key);
-  return **v;
+  auto v = KILN_TRY_VALUE(optional_uint(key));
+  if (!v) return fail("missing field `{}`", key);
+  return *v;
 }
 
 const Json* JsonObject::optional_value(std::string_view key) const { return find(key); }

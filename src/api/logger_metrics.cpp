@@ -24,35 +24,27 @@ Result<std::string> log_level(const std::string& text) {
 }  // namespace
 
 Result<LoggerConfig> parse_logger(const Json& body) {
-  auto o = JsonObject::of(body, {"log_path", "level", "show_level", "show_log_origin", "module"});
-  if (!o) return tl::unexpected(o.error());
+  auto o = KILN_TRY_VALUE(JsonObject::of(body, {"log_path", "level", "show_level", "show_log_origin", "module"}));
   LoggerConfig c;
-  auto path = o->optional_string("log_path");
-  if (!path) return tl::unexpected(path.error());
-  c.log_path = std::move(*path);
-  auto level = o->optional_string("level");
-  if (!level) return tl::unexpected(level.error());
-  if (*level) {
-    auto l = log_level(**level);
-    if (!l) return tl::unexpected(l.error());
-    c.level = *l;
+  auto path = KILN_TRY_VALUE(o.optional_string("log_path"));
+  c.log_path = std::move(path);
+  auto level = KILN_TRY_VALUE(o.optional_string("level"));
+  if (level) {
+    auto l = KILN_TRY_VALUE(log_level(*level));
+    c.level = l;
   }
-  auto show_level = o->optional_bool("show_level");
-  if (!show_level) return tl::unexpected(show_level.error());
-  c.show_level = show_level->value_or(false);
-  auto origin = o->optional_bool("show_log_origin");
-  if (!origin) return tl::unexpected(origin.error());
-  if (origin->value_or(false)) return fail("show_log_origin: kiln's log lines do not record their source location yet");
-  KILN_TRY(o->absent("module", "kiln does not filter log lines by module"));
+  auto show_level = KILN_TRY_VALUE(o.optional_bool("show_level"));
+  c.show_level = show_level.value_or(false);
+  auto origin = KILN_TRY_VALUE(o.optional_bool("show_log_origin"));
+  if (origin.value_or(false)) return fail("show_log_origin: kiln's log lines do not record their source location yet");
+  KILN_TRY(o.absent("module", "kiln does not filter log lines by module"));
   return c;
 }
 
 Result<MetricsConfig> parse_metrics(const Json& body) {
-  auto o = JsonObject::of(body, {"metrics_path"});
-  if (!o) return tl::unexpected(o.error());
-  auto path = o->required_string("metrics_path");
-  if (!path) return tl::unexpected(path.error());
-  return MetricsConfig{std::move(*path)};
+  auto o = KILN_TRY_VALUE(JsonObject::of(body, {"metrics_path"}));
+  auto path = KILN_TRY_VALUE(o.required_string("metrics_path"));
+  return MetricsConfig{std::move(path)};
 }
 
 Json to_json(const LoggerConfig& c) {

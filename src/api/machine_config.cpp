@@ -1,5 +1,6 @@
 // /machine-config (swagger MachineConfiguration). kiln's limits: vCPUs 1..254, at least 16 MiB
 // (checked by VmResources with the host's RAM); no SMT, dirty-page tracking or huge pages yet.
+// kiln's `transport` ("mmio", "pci"): the transport of every virtio device without its own.
 #include <array>
 
 #include "api/vm_model.h"
@@ -7,8 +8,8 @@
 namespace kiln::api {
 namespace {
 
-constexpr std::array<std::string_view, 6> kFields = {
-    "vcpu_count", "mem_size_mib", "smt", "cpu_template", "track_dirty_pages", "huge_pages"};
+constexpr std::array<std::string_view, 7> kFields = {
+    "vcpu_count", "mem_size_mib", "smt", "cpu_template", "track_dirty_pages", "huge_pages", "transport"};
 
 // Firecracker's static templates; kiln has its own ("none", "pvm"), and Firecracker's "None"
 // (no template) means kiln's host default.
@@ -21,54 +22,45 @@ Result<std::optional<std::string>> cpu_template(const std::string& name) {
 
 Result<MachineConfigUpdate> parse_fields(const JsonObject& o) {
   MachineConfigUpdate update;
-  auto vcpus = o.optional_uint("vcpu_count");
-  if (!vcpus) return tl::unexpected(vcpus.error());
-  update.vcpu_count = *vcpus;
-  auto mem = o.optional_uint("mem_size_mib");
-  if (!mem) return tl::unexpected(mem.error());
-  update.mem_size_mib = *mem;
-  auto tmpl = o.optional_string("cpu_template");
-  if (!tmpl) return tl::unexpected(tmpl.error());
-  if (*tmpl) {
-    auto name = cpu_template(**tmpl);
-    if (!name) return tl::unexpected(name.error());
-    update.cpu_template = *name;
+  auto vcpus = KILN_TRY_VALUE(o.optional_uint("vcpu_count"));
+  update.vcpu_count = vcpus;
+  auto mem = KILN_TRY_VALUE(o.optional_uint("mem_size_mib"));
+  update.mem_size_mib = mem;
+  auto tmpl = KILN_TRY_VALUE(o.optional_string("cpu_template"));
+  if (tmpl) {
+    auto name = KILN_TRY_VALUE(cpu_template(*tmpl));
+    update.cpu_template = name;
   }
-  auto smt = o.optional_bool("smt");
-  if (!smt) return tl::unexpected(smt.error());
-  if (smt->value_or(false)) return fail("smt: kiln gives every vCPU a core of its own; SMT is not supported yet");
-  auto dirty = o.optional_bool("track_dirty_pages");
-  if (!dirty) return tl::unexpected(dirty.error());
-  if (dirty->value_or(false)) return fail("track_dirty_pages: kiln does not track dirty pages yet (no diff snapshots)");
-  auto huge = o.optional_string("huge_pages");
-  if (!huge) return tl::unexpected(huge.error());
-  if (*huge) {
-    auto variant = one_of("huge_pages", **huge, {"None", "Transparent", "2M"});
-    if (!variant) return tl::unexpected(variant.error());
-    if (*variant != "None") return fail("huge_pages {}: kiln backs guest memory with 4 KiB pages only (\"None\")", *variant);
+  auto smt = KILN_TRY_VALUE(o.optional_bool("smt"));
+  if (smt.value_or(false)) return fail("smt: kiln gives every vCPU a core of its own; SMT is not supported yet");
+  auto dirty = KILN_TRY_VALUE(o.optional_bool("track_dirty_pages"));
+  if (dirty.value_or(false)) return fail("track_dirty_pages: kiln does not track dirty pages yet (no diff snapshots)");
+  auto huge = KILN_TRY_VALUE(o.optional_string("huge_pages"));
+  if (huge) {
+    auto variant = KILN_TRY_VALUE(one_of("huge_pages", *huge, {"None", "Transparent", "2M"}));
+    if (variant != "None") return fail("huge_pages {}: kiln backs guest memory with 4 KiB pages only (\"None\")", variant);
   }
+  update.transport = KILN_TRY_VALUE(optional_transport(o));
   return update;
 }
 
 }  // namespace
 
 Result<MachineConfigUpdate> parse_machine_config_update(const Json& body) {
-  auto o = JsonObject::of(body, kFields);
-  if (!o) return tl::unexpected(o.error());
-  return parse_fields(*o);
+  auto o = KILN_TRY_VALUE(JsonObject::of(body, kFields));
+  return parse_fields(o);
 }
 
 Result<MachineConfig> parse_machine_config(const Json& body) {
-  auto o = JsonObject::of(body, kFields);
-  if (!o) return tl::unexpected(o.error());
-  auto update = parse_fields(*o);
-  if (!update) return tl::unexpected(update.error());
-  if (!update->vcpu_count) return fail("missing field `vcpu_count`");
-  if (!update->mem_size_mib) return fail("missing field `mem_size_mib`");
+  auto o = KILN_TRY_VALUE(JsonObject::of(body, kFields));
+  auto update = KILN_TRY_VALUE(parse_fields(o));
+  if (!update.vcpu_count) return fail("missing field `vcpu_count`");
+  if (!update.mem_size_mib) return fail("missing field `mem_size_mib`");
   MachineConfig config;
-  config.vcpu_count = *update->vcpu_count;
-  config.mem_size_mib = *update->mem_size_mib;
-  if (update->cpu_template) config.cpu_template = *update->cpu_template;
+  config.vcpu_count = *update.vcpu_count;
+  config.mem_size_mib = *update.mem_size_mib;
+  if (update.cpu_template) config.cpu_template = *update.cpu_template;
+  config.transport = update.transport;
   return config;
 }
 
@@ -79,6 +71,7 @@ Json to_json(const MachineConfig& m) {
             {"track_dirty_pages", m.track_dirty_pages},
             {"huge_pages", m.huge_pages}};
   if (m.cpu_template) j["cpu_template"] = *m.cpu_template;
+  add_transport(j, m.transport);
   return j;
 }
 

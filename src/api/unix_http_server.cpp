@@ -13,12 +13,10 @@ UnixHttpServer::~UnixHttpServer() { shutdown(); }
 
 Status UnixHttpServer::start(const std::string& path, std::chrono::milliseconds io_timeout) {
   if (thread_.joinable()) return fail("the API server is already running");
-  auto listener = UnixListener::bind(path);
-  if (!listener) return tl::unexpected(listener.error());
-  auto stop = EventFd::create();
-  if (!stop) return tl::unexpected(stop.error());
-  listener_ = std::make_unique<UnixListener>(std::move(*listener));
-  stop_ = std::make_unique<EventFd>(std::move(*stop));
+  auto listener = KILN_TRY_VALUE(UnixListener::bind(path));
+  auto stop = KILN_TRY_VALUE(EventFd::create());
+  listener_ = std::make_unique<UnixListener>(std::move(listener));
+  stop_ = std::make_unique<EventFd>(std::move(stop));
   io_timeout_ = io_timeout;
   thread_ = std::thread([this] { run(); });
   return {};

@@ -44,12 +44,11 @@ Status clear_stale_socket(const std::string& path, const sockaddr_un& addr) {
 }  // namespace
 
 Result<UnixListener> UnixListener::bind(const std::string& path) {
-  auto addr = make_address(path);
-  if (!addr) return tl::unexpected(addr.error());
-  KILN_TRY(clear_stale_socket(path, *addr));
+  auto addr = KILN_TRY_VALUE(make_address(path));
+  KILN_TRY(clear_stale_socket(path, addr));
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) return fail_errno("socket(AF_UNIX)");
-  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof(*addr)) < 0) {
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof(addr)) < 0) {
     return fail_errno(fmt::format("API socket {}: bind", path));
   }
   struct stat st {};

@@ -1,7 +1,9 @@
 // The API's view of a VM before it boots, field for field as Firecracker's API and config file
 // name them (swagger firecracker.yaml: BootSource, MachineConfiguration, Drive, Logger, Metrics).
 // Parsing (from_json) checks shape and what kiln supports; values against the host and files are
-// checked by VmResources.
+// checked by VmResources. kiln adds one field, `transport` ("mmio" or "pci"): on machine-config
+// the default of every virtio device, on a drive, network interface, entropy or vsock that
+// device's own; reported back only when set, so answers keep Firecracker's shape otherwise.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +11,8 @@
 #include <string>
 
 #include "api/json_object.h"
-#include "api/vmm_controller.h"
+#include "config/net_config.h"
+#include "vmm/vmm_controller.h"
 
 namespace kiln::api {
 
@@ -31,6 +34,7 @@ struct MachineConfig {
   std::optional<std::string> cpu_template;
   bool track_dirty_pages = false;
   std::string huge_pages = "None";
+  std::optional<VirtioTransport> transport;  // kiln's: unset means virtio-mmio
 };
 
 // PATCH /machine-config: only the given fields change.
@@ -38,6 +42,7 @@ struct MachineConfigUpdate {
   std::optional<uint64_t> vcpu_count;
   std::optional<uint64_t> mem_size_mib;
   std::optional<std::optional<std::string>> cpu_template;  // set to "None" gives an empty inner value
+  std::optional<VirtioTransport> transport;
 };
 
 struct Drive {
@@ -48,6 +53,12 @@ struct Drive {
   bool is_read_only = false;
   std::string cache_type = "Unsafe";
   std::string io_engine = "Sync";
+  std::optional<VirtioTransport> transport;  // kiln's: unset means machine-config's
+};
+
+// PUT /entropy (swagger EntropyDevice: only a rate limiter, which kiln refuses).
+struct Entropy {
+  std::optional<VirtioTransport> transport;  // kiln's
 };
 
 // PATCH /drives/{id}.
@@ -75,7 +86,11 @@ enum class Action { kInstanceStart, kSendCtrlAltDel, kFlushMetrics };
 [[nodiscard]] Result<MachineConfigUpdate> parse_machine_config_update(const Json& body);
 [[nodiscard]] Result<Drive> parse_drive(const Json& body);
 [[nodiscard]] Result<DriveUpdate> parse_drive_update(const Json& body);
-[[nodiscard]] Status parse_entropy(const Json& body);
+// PUT /network-interfaces/{id}; PATCH (rate limiters only in Firecracker): the iface_id.
+[[nodiscard]] Result<NetConfig> parse_network_interface(const Json& body);
+[[nodiscard]] Result<std::string> parse_network_interface_update(const Json& body);
+[[nodiscard]] Result<Entropy> parse_entropy(const Json& body);
+[[nodiscard]] Result<VsockConfig> parse_vsock(const Json& body);
 [[nodiscard]] Result<LoggerConfig> parse_logger(const Json& body);
 [[nodiscard]] Result<MetricsConfig> parse_metrics(const Json& body);
 [[nodiscard]] Result<Action> parse_action(const Json& body);
@@ -87,11 +102,18 @@ enum class Action { kInstanceStart, kSendCtrlAltDel, kFlushMetrics };
 [[nodiscard]] Status check_resource_id(std::string_view id);
 // `rate_limiter` and friends: kiln does not rate-limit yet, so only absent or null is accepted.
 [[nodiscard]] Status check_no_rate_limiter(const JsonObject& object, std::string_view key);
+// kiln's `transport` field: absent or null, "mmio" or "pci".
+[[nodiscard]] Result<std::optional<VirtioTransport>> optional_transport(const JsonObject& object);
+// Adds `transport` to `j` when set.
+void add_transport(Json& j, const std::optional<VirtioTransport>& transport);
 
 [[nodiscard]] Json to_json(const BootSource& boot);
 [[nodiscard]] Json to_json(const MachineConfig& machine);
 [[nodiscard]] Json to_json(const Drive& drive);
+[[nodiscard]] Json to_json(const NetConfig& net);
 [[nodiscard]] Json to_json(const LoggerConfig& logger);
 [[nodiscard]] Json to_json(const MetricsConfig& metrics);
+[[nodiscard]] Json to_json(const VsockConfig& vsock);
+[[nodiscard]] Json to_json(const Entropy& entropy);
 
 }  // namespace kiln::api

@@ -31,15 +31,20 @@ VmResources VmResources::from_vm_config(const VmConfig& config) {
   r.machine_.vcpu_count = config.vcpus;
   r.machine_.mem_size_mib = config.memory_bytes >> 20;
   r.machine_.cpu_template = config.cpu_template;
+  // Shown only when it differs from kiln's default, as machine-config without it means mmio.
+  if (config.virtio_transport == VirtioTransport::kPci) r.machine_.transport = VirtioTransport::kPci;
   for (size_t i = 0; i < config.disks.size(); ++i) {
     const DiskConfig& disk = config.disks[i];
     Drive d;
     d.drive_id = drive_id(config, i);
     d.path_on_host = disk.path;
     d.is_read_only = disk.readonly;
+    d.transport = disk.transport;
     r.drives_.push_back(std::move(d));
   }
-  r.entropy_ = config.rng;
+  r.nets_ = config.nets;
+  if (config.rng) r.entropy_ = Entropy{config.rng_transport};
+  r.vsock_ = config.vsock;
   r.boot_specific_ = true;
   return r;
 }
@@ -70,6 +75,7 @@ Status VmResources::update_machine_config(const MachineConfigUpdate& update, con
   if (update.vcpu_count) next.vcpu_count = *update.vcpu_count;
   if (update.mem_size_mib) next.mem_size_mib = *update.mem_size_mib;
   if (update.cpu_template) next.cpu_template = *update.cpu_template;
+  if (update.transport) next.transport = *update.transport;
   return set_machine_config(next, host);
 }
 
@@ -94,6 +100,27 @@ Status VmResources::insert_drive(Drive drive) {
   return {};
 }
 
+Status VmResources::insert_network_interface(NetConfig net) {
+  KILN_TRY(check_resource_id(net.id));
+  KILN_TRY(check_net_config("network interface", net));
+  for (const NetConfig& other : nets_) {
+    if (other.id == net.id) continue;
+    if (other.host_dev_name == net.host_dev_name) return fail("The host device name {} is already in use.", net.host_dev_name);
+    if (net.guest_mac && effective_mac(other) == effective_mac(net)) {
+      return fail("The guest MAC address {} is already in use.", *net.guest_mac);
+    }
+  }
+  const auto it = std::find_if(nets_.begin(), nets_.end(), [&](const NetConfig& n) { return n.id == net.id; });
+  if (it != nets_.end()) {
+    *it = std::move(net);
+  } else {
+    if (nets_.size() >= kMaxNets) return fail("kiln supports at most {} network interfaces", kMaxNets);
+    nets_.push_back(std::move(net));
+  }
+  boot_specific_ = true;
+  return {};
+}
+
 std::optional<size_t> VmResources::drive_index(std::string_view drive_id) const {
   for (size_t i = 0; i < drives_.size(); ++i) {
     if (drives_[i].drive_id == drive_id) return i;
@@ -112,12 +139,14 @@ Result<VmConfig> VmResources::build(const HostLimits& host) const {
   config.memory_bytes = machine_.mem_size_mib << 20;
   config.vcpus = static_cast<uint32_t>(machine_.vcpu_count);
   config.cpu_template = machine_.cpu_template;
+  config.virtio_transport = machine_.transport.value_or(VirtioTransport::kMmio);
   for (const Drive& d : drives_) {
     KILN_TRY(check_disk_path(fmt::format("drive {}: path_on_host", d.drive_id), d.path_on_host));
     DiskConfig disk;
     disk.id = d.drive_id;
     disk.path = d.path_on_host;
     disk.readonly = d.is_read_only;
+    disk.transport = d.transport;
     config.disks.push_back(std::move(disk));
   }
   if (!drives_.empty() && drives_.front().is_root_device) {
@@ -125,7 +154,11 @@ Result<VmConfig> VmResources::build(const HostLimits& host) const {
     const std::string device = root.partuuid ? "PARTUUID=" + *root.partuuid : std::string("/dev/vda");
     config.cmdline += fmt::format("{}root={} {}", config.cmdline.empty() ? "" : " ", device, root.is_read_only ? "ro" : "rw");
   }
-  config.rng = entropy_;
+  config.rng = entropy_.has_value();
+  if (entropy_) config.rng_transport = entropy_->transport;
+  config.nets = nets_;
+  KILN_TRY(check_net_configs(config.nets));
+  config.vsock = vsock_;
   return config;
 }
 
@@ -136,7 +169,9 @@ Json VmResources::to_json() const {
   j["drives"] = Json::array();
   for (const Drive& d : drives_) j["drives"].push_back(api::to_json(d));
   j["network-interfaces"] = Json::array();
-  if (entropy_) j["entropy"] = Json::object();
+  for (const NetConfig& n : nets_) j["network-interfaces"].push_back(api::to_json(n));
+  if (entropy_) j["entropy"] = api::to_json(*entropy_);
+  if (vsock_) j["vsock"] = api::to_json(*vsock_);
   if (logger_) j["logger"] = api::to_json(*logger_);
   if (metrics_) j["metrics"] = api::to_json(*metrics_);
   return j;

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "api/vm_model.h"
-#include "cli/vm_config_check.h"
-#include "vmm/vm_config.h"
+#include "config/vm_config.h"
+#include "config/vm_config_check.h"
 
 namespace kiln::api {
 
@@ -29,7 +29,13 @@ class VmResources {
   // Adds a drive or replaces the one with the same id. The root device is kept first, so it is
   // /dev/vda; a second root device is refused.
   [[nodiscard]] Status insert_drive(Drive drive);
-  void set_entropy() { entropy_ = true; boot_specific_ = true; }
+  // Adds a network interface or replaces the one with the same iface_id; a tap or MAC another
+  // interface already has is refused (as Firecracker).
+  [[nodiscard]] Status insert_network_interface(NetConfig net);
+  [[nodiscard]] const std::vector<NetConfig>& network_interfaces() const { return nets_; }
+  void set_entropy(Entropy entropy) { entropy_ = entropy; boot_specific_ = true; }
+  // PUT /vsock (checked by parse_vsock); a second one replaces the first.
+  void set_vsock(VsockConfig vsock) { vsock_ = std::move(vsock); boot_specific_ = true; }
   void set_logger(LoggerConfig logger) { logger_ = std::move(logger); }
   void set_metrics(MetricsConfig metrics) { metrics_ = std::move(metrics); }
 
@@ -53,7 +59,9 @@ class VmResources {
   std::optional<BootSource> boot_;
   MachineConfig machine_;
   std::vector<Drive> drives_;
-  bool entropy_ = false;
+  std::vector<NetConfig> nets_;
+  std::optional<Entropy> entropy_;
+  std::optional<VsockConfig> vsock_;
   std::optional<LoggerConfig> logger_;
   std::optional<MetricsConfig> metrics_;
   bool boot_specific_ = false;

@@ -16,16 +16,18 @@
 #include "common/log.h"
 #include "vmm/stop_reason.h"
 #include "vmm/stop_signals.h"
-#include "vmm/vm.h"
+#include "vmm/builder.h"
 #include "vmm/vmm.h"
 
 namespace {
 
 constexpr const char* kVersion = "0.1";
 constexpr const char* kExitStatusHelp =
-    "Exit status: 0 when the guest resets or powers off, 1 on a kiln error, 2 on a usage error,\n"
-    "3 when the guest fails (e.g. an instruction KVM cannot emulate), 128+N when stopped by signal N.\n"
-    "Console: the guest's serial port is on stdin/stdout; press Ctrl-A x to quit.";
+    "Exit status: 0 when the guest resets or powers off, 1 on a kiln error, 2 on a usage error (also\n"
+    "a kernel or snapshot file kiln cannot use), 3 when the guest fails (e.g. an instruction KVM\n"
+    "cannot emulate), 128+N when stopped by signal N.\n"
+    "Console: the guest's COM1 (ttyS0), or hvc0 with --console virtio, is on stdin/stdout;\n"
+    "press Ctrl-A x to quit.";
 
 struct Launch {
   std::string api_sock;
@@ -33,6 +35,8 @@ struct Launch {
   std::string snapshot;
   std::string mem;
   std::vector<std::string> disk_paths;  // restore --disk-path ID=PATH
+  std::vector<std::string> net_taps;    // restore --net-tap ID=NAME
+  std::string vsock_uds;                // restore --vsock-uds PATH
   bool paused = false;
   kiln::ProfileArgs profile;  // run and restore
 };
@@ -57,8 +61,8 @@ int launch(const Launch& how, const kiln::RunArgs* run_args, bool restore) {
   if (run_args != nullptr) {
     auto config = kiln::validate_run_args(*run_args, host);
     if (!config) return fail_with(kiln::kExitUsage, config.error());
-    auto created = kiln::Vm::create(*config);
-    if (!created) return fail_with(kiln::kExitVmmError, created.error());
+    auto created = kiln::VmBuilder::build(*config);
+    if (!created) return fail_with(kiln::exit_status(created.error()), created.error());
     vm = std::move(*created);
     booted = kiln::api::VmResources::from_vm_config(*config);
   } else if (restore) {
@@ -68,16 +72,22 @@ int launch(const Launch& how, const kiln::RunArgs* run_args, bool restore) {
       if (!moved) return fail_with(kiln::kExitUsage, moved.error());
       options.disk_paths.push_back(std::move(*moved));
     }
-    auto restored = kiln::Vm::restore(how.snapshot, how.mem, options);
-    if (!restored) return fail_with(kiln::kExitVmmError, restored.error());
+    for (const std::string& text : how.net_taps) {
+      auto moved = kiln::parse_net_tap_override(text);
+      if (!moved) return fail_with(kiln::kExitUsage, moved.error());
+      options.net_taps.push_back(std::move(*moved));
+    }
+    if (!how.vsock_uds.empty()) options.vsock_uds_path = how.vsock_uds;
+    auto restored = kiln::VmBuilder::restore(how.snapshot, how.mem, options);
+    if (!restored) return fail_with(kiln::exit_status(restored.error()), restored.error());
     vm = std::move(*restored);
     booted = kiln::api::VmResources::from_vm_config(vm->config());
     start_paused = how.paused;
   } else if (!how.config_file.empty()) {
     auto loaded = kiln::api::load_config_file(how.config_file, host);
     if (!loaded) return fail_with(kiln::kExitUsage, loaded.error());
-    auto created = kiln::Vm::create(loaded->vm);
-    if (!created) return fail_with(kiln::kExitVmmError, created.error());
+    auto created = kiln::VmBuilder::build(loaded->vm);
+    if (!created) return fail_with(kiln::exit_status(created.error()), created.error());
     vm = std::move(*created);
     booted = std::move(loaded->resources);
   }
@@ -119,10 +129,10 @@ int main(int argc, char** argv) {
   app.add_option("--api-sock", how.api_sock,
                  "Serve the Firecracker-compatible control API on this unix socket; without a subcommand "
                  "kiln waits to be configured through it (PUT /boot-source, /machine-config, /drives/ID, "
-                 "then PUT /actions InstanceStart), or to load a snapshot (PUT /snapshot/load)");
+                 "/entropy, then PUT /actions InstanceStart), or to load a snapshot (PUT /snapshot/load)");
   app.add_option("--config-file", how.config_file,
                  "Boot the VM a Firecracker config file describes (boot-source, machine-config, drives, "
-                 "entropy, logger)");
+                 "entropy, logger, metrics)");
 
   kiln::RunArgs args;
   auto* run = app.add_subcommand("run", "Boot a kernel in a new VM and run it until it resets or powers off");
@@ -137,20 +147,36 @@ int main(int argc, char** argv) {
   run->add_option("--cpus", args.cpus, "Number of vCPUs")->default_str("1");
   run->add_option("--cpu-template", args.cpu_template,
                   "CPU features offered to the guest: 'none' (all KVM supports) or 'pvm' (hides what kvm_pvm hosts "
-                  "cannot emulate); default: 'pvm' on kvm_pvm hosts, else 'none'");
+                  "cannot emulate); default: 'pvm' on kvm_pvm hosts, else 'none'. On kvm_pvm hosts the guest reads CPUID "
+                  "natively: without XSAVE in its CPUID, 'noxsave' is added to the kernel command line");
   run->add_option("--cpu-feature", args.cpu_features,
                   "Feature changes after the template, e.g. '-cx16,+popcnt' (names as in /proc/cpuinfo)");
   run->add_option("--disk", args.disks,
-                  "A raw disk image as virtio-blk: PATH[,readonly][,direct][,serial=ID] (repeatable; "
-                  "the guest sees vda, vdb, ... in this order)");
+                  "A raw disk image as virtio-blk: PATH[,readonly][,direct][,serial=ID][,transport=mmio|pci] "
+                  "(repeatable; the guest sees vda, vdb, ... in this order; transport= overrides --transport for "
+                  "this disk)");
   run->add_option("--console", args.console,
-                  "Where kiln's stdin goes: 'serial' (COM1, ttyS0) or 'virtio' (virtio-console, hvc0; the default "
-                  "command line then says console=hvc0)")
+                  "Where kiln's stdin goes: 'serial' (COM1, ttyS0) or 'virtio[,transport=mmio|pci]' (virtio-console, "
+                  "hvc0; the default command line then says console=hvc0)")
       ->default_str("serial");
-  run->add_flag("--rng", args.rng, "Add a virtio-rng device (the guest's /dev/hwrng) fed by getrandom()");
+  run->add_option("--net", args.nets,
+                  "A network interface (virtio-net) on an existing tap: tap=NAME[,mac=MAC][,id=ID][,transport=mmio|pci] "
+                  "(repeatable; "
+                  "create the tap first: ip tuntap add NAME mode tap; id defaults to netN, the MAC to one derived "
+                  "from the tap and id)");
+  auto* rng = run->add_option("--rng", args.rng_spec,
+                              "Add a virtio-rng device (the guest's /dev/hwrng) fed by getrandom(); "
+                              "'--rng transport=mmio|pci' puts it on its own transport")
+                  ->expected(0, 1)
+                  ->type_name("[transport=mmio|pci]");
+  run->add_option("--vsock", args.vsock,
+                  "cid=N,uds=PATH[,transport=mmio|pci]: a virtio-vsock device for guest CID N; host programs connect "
+                  "to PATH and send "
+                  "'CONNECT <port>', guest connections to host port P reach PATH_P (Firecracker's hybrid vsock)");
   run->add_option("--transport,--virtio-transport", args.transport,
-                  "Virtio transport of every device: 'mmio' (virtio-mmio windows) or 'pci' (legacy virtio-PCI "
-                  "functions on PCI bus 0; no snapshots)")
+                  "Virtio transport of every device without a transport= of its own: 'mmio' (virtio-mmio windows) "
+                  "or 'pci' (legacy virtio-PCI functions on PCI bus 0, MSI-X with INTx as the fallback); PCI bus 0 "
+                  "is there when this is 'pci' or any device is on PCI")
       ->default_str("mmio");
   run->add_option("--api-sock", how.api_sock, "Also serve the control API on this unix socket (pause, snapshot, ...)");
   kiln::add_profile_options(*run, how.profile);
@@ -162,6 +188,12 @@ int main(int argc, char** argv) {
   restore->add_option("--disk-path", how.disk_paths,
                       "DRIVE_ID=PATH: back the snapshot's drive (its API drive_id, or diskN for the Nth --disk of "
                       "'kiln run') by another file of the same size, e.g. a copy (repeatable)");
+  restore->add_option("--net-tap", how.net_taps,
+                      "IFACE_ID=TAP: continue the snapshot's network interface (its API iface_id, or netN for the "
+                      "Nth --net) on another tap (repeatable); the guest keeps its MAC and announces itself");
+  restore->add_option("--vsock-uds", how.vsock_uds,
+                      "PATH: the vsock device's host socket (and PATH_<port> for guest connections) instead of the "
+                      "snapshot's, e.g. for a second copy of the VM");
   restore->add_flag("--paused", how.paused, "Stay paused until PATCH /vm {\"state\": \"Resumed\"} (needs --api-sock)");
   restore->add_option("--api-sock", how.api_sock, "Also serve the control API on this unix socket");
   kiln::add_profile_options(*restore, how.profile);
@@ -195,5 +227,6 @@ int main(int argc, char** argv) {
     return kiln::kExitUsage;
   }
   args.cmdline_given = run->count("--cmdline") > 0;
+  args.rng = rng->count() > 0;
   return launch(how, running ? &args : nullptr, restoring);
 }

@@ -84,9 +84,8 @@ Result<ProfileSettings> profile_settings(const ProfileArgs& args, const std::str
   ProfileSettings settings;
   settings.hz = static_cast<uint32_t>(*parse_number("--profile-guest", args.hz, kMaxProfileHz, ""));
   if (!args.top.empty()) settings.top = *parse_number("--profile-top", args.top, 1000000, "");
-  auto symbols = load_profile_symbols(args, kernel_path, settings.symbols_source);
-  if (!symbols) return tl::unexpected(symbols.error());
-  settings.symbols = std::move(*symbols);
+  auto symbols = KILN_TRY_VALUE(load_profile_symbols(args, kernel_path, settings.symbols_source));
+  settings.symbols = std::move(symbols);
   if (!args.output.empty()) {
     settings.output = UniqueFd(::open(args.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!settings.output) return wrap("--profile-output", fail_errno(args.output).value());

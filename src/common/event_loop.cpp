@@ -10,17 +10,16 @@ namespace kiln {
 Result<std::unique_ptr<EventLoop>> EventLoop::start(std::string name, std::vector<Source> sources, bool paused) {
   UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
   if (!epoll) return fail_errno("epoll_create1");
-  auto control = EventFd::create();
-  if (!control) return tl::unexpected(control.error());
+  auto control = KILN_TRY_VALUE(EventFd::create());
   // Index sources.size() is the control event.
   for (size_t i = 0; i <= sources.size(); ++i) {
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = i;
-    const int fd = i < sources.size() ? sources[i].fd : control->fd();
+    const int fd = i < sources.size() ? sources[i].fd : control.fd();
     if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &ev) < 0) return fail_errno(fmt::format("{}: epoll_ctl", name));
   }
-  std::unique_ptr<EventLoop> loop(new EventLoop(std::move(name), std::move(sources), std::move(epoll), std::move(*control)));
+  std::unique_ptr<EventLoop> loop(new EventLoop(std::move(name), std::move(sources), std::move(epoll), std::move(control)));
   loop->pausing_ = paused;  // before the thread exists: it parks before any callback
   loop->thread_ = std::thread([raw = loop.get()] { raw->run(); });
   return loop;

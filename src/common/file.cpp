@@ -10,19 +10,21 @@ namespace kiln {
 
 Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return fail_errno(path);
+  if (!fd) return fail_io(path);
   struct stat st {};
-  if (::fstat(fd.get(), &st) < 0) return fail_errno(path);
-  if (!S_ISREG(st.st_mode)) return fail("{}: not a regular file", path);
+  if (::fstat(fd.get(), &st) < 0) return fail_io(path);
+  if (!S_ISREG(st.st_mode)) return fail_kind(ErrorKind::kConfig, "{}: not a regular file", path);
   const auto size = static_cast<uint64_t>(st.st_size);
-  if (size > max_bytes) return fail("{}: {} bytes is larger than the limit of {} bytes", path, size, max_bytes);
+  if (size > max_bytes) {
+    return fail_kind(ErrorKind::kConfig, "{}: {} bytes is larger than the limit of {} bytes", path, size, max_bytes);
+  }
   std::vector<uint8_t> data(size);
   size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::read(fd.get(), data.data() + done, data.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail_errno(path);
-    if (n == 0) return fail("{}: file shrank while being read", path);
+    if (n < 0) return fail_io(path);
+    if (n == 0) return fail_kind(ErrorKind::kIo, "{}: file shrank while being read", path);
     done += static_cast<size_t>(n);
   }
   return data;

@@ -46,7 +46,7 @@ std::string_view level_name(LogLevel level) {
 Status log_to_file(const std::string& path) {
   // O_RDWR: opening a FIFO this way never waits for a reader (fifo(7)).
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0600));
-  if (!fd) return fail_errno(fmt::format("log file {}", path));
+  if (!fd) return fail_io(fmt::format("log file {}", path));
   std::lock_guard lock(sink().mu);
   sink().file = std::move(fd);
   return {};

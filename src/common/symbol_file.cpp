@@ -25,10 +25,10 @@ struct MapLine {
 // Whether the file starts with the ELF magic (a vmlinux is large: not read whole for this).
 Result<bool> starts_with_elf_magic(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return fail_errno(path);
+  if (!fd) return fail_io(path);
   uint8_t head[sizeof(kElfMagic)] = {};
   const ssize_t n = ::read(fd.get(), head, sizeof(head));
-  if (n < 0) return fail_errno(path);
+  if (n < 0) return fail_io(path);
   return n == sizeof(head) && std::memcmp(head, kElfMagic, sizeof(head)) == 0;
 }
 
@@ -83,16 +83,14 @@ Result<SymbolTable> parse_system_map(std::string_view text, const std::string& s
 }
 
 Result<SymbolTable> load_symbol_file(const std::string& path) {
-  auto elf = starts_with_elf_magic(path);
-  if (!elf) return tl::unexpected(elf.error());
-  if (*elf) return load_elf_symbols(path);
-  auto bytes = read_file(path, kMaxSymbolFileBytes);
-  if (!bytes) return tl::unexpected(bytes.error());
-  if (std::find(bytes->begin(), bytes->end(), uint8_t{0}) != bytes->end()) {
+  auto elf = KILN_TRY_VALUE(starts_with_elf_magic(path));
+  if (elf) return load_elf_symbols(path);
+  auto bytes = KILN_TRY_VALUE(read_file(path, kMaxSymbolFileBytes));
+  if (std::find(bytes.begin(), bytes.end(), uint8_t{0}) != bytes.end()) {
     return fail("{}: neither an ELF file nor a System.map (binary data): give a vmlinux with symbols or its "
                 "System.map", path);
   }
-  const std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   return parse_system_map(text, path);
 }
 

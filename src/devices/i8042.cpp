@@ -60,6 +60,11 @@ Status I8042::queue_ctrl_alt_del() {
   return {};
 }
 
+size_t I8042::unread() const {
+  std::lock_guard lock(mu_);
+  return output_.size();
+}
+
 void I8042::write(uint64_t offset, std::span<const uint8_t> data) {
   bool reset = false;
   {

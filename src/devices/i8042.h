@@ -58,6 +58,8 @@ class I8042 : public BusDevice {
   // configuration byte asks the controller to translate. Fails, queueing nothing, when the
   // output buffer lacks room for all four bytes (the guest has not read earlier ones).
   [[nodiscard]] Status queue_ctrl_alt_del();
+  // Bytes waiting in the output buffer that the guest has not read (kiln's exit summary).
+  [[nodiscard]] size_t unread() const;
 
   void read(uint64_t offset, std::span<uint8_t> data) override;
   void write(uint64_t offset, std::span<const uint8_t> data) override;
@@ -79,7 +81,7 @@ class I8042 : public BusDevice {
 
   const std::function<void()> reset_;
   const std::shared_ptr<IrqTrigger> keyboard_irq_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   uint8_t ctr_ = kDefaultCtr;
   uint8_t output_port_ = 0x03;  // bit 0: reset line inactive; bit 1: A20 enabled
   uint8_t pending_ = 0;         // command waiting for its parameter byte on port 0x60, or 0

@@ -19,23 +19,14 @@ Status I8042::restore_state(snapshot::Decoder& in) {
   uint8_t fields[7] = {};
   bool flags[2] = {};
   for (int i : {0, 1, 2}) {
-    auto v = in.u8();
-    if (!v) return tl::unexpected(v.error());
-    fields[i] = *v;
+    fields[i] = KILN_TRY_VALUE(in.u8());
   }
-  auto last_cmd = in.boolean();
-  if (!last_cmd) return tl::unexpected(last_cmd.error());
-  flags[0] = *last_cmd;
+  flags[0] = KILN_TRY_VALUE(in.boolean());
   for (int i : {3, 4}) {
-    auto v = in.u8();
-    if (!v) return tl::unexpected(v.error());
-    fields[i] = *v;
+    fields[i] = KILN_TRY_VALUE(in.u8());
   }
-  auto toggle = in.boolean();
-  if (!toggle) return tl::unexpected(toggle.error());
-  flags[1] = *toggle;
-  auto waiting = in.bytes(kOutputDepth);
-  if (!waiting) return tl::unexpected(waiting.error());
+  flags[1] = KILN_TRY_VALUE(in.boolean());
+  auto waiting = KILN_TRY_VALUE(in.bytes(kOutputDepth));
   // A pending command is one that takes a parameter byte: 0x60-0x7f (controller RAM), 0xd1
   // (output port), 0xd2-0xd4 (output buffers); nothing else can be mid-sequence.
   const uint8_t pending = fields[2];
@@ -51,7 +42,7 @@ Status I8042::restore_state(snapshot::Decoder& in) {
   last_data_ = fields[3];
   port_b_ = fields[4] & 0x0f;
   port_b_toggle_ = flags[1];
-  output_.assign(waiting->begin(), waiting->end());
+  output_.assign(waiting.begin(), waiting.end());
   return {};
 }
 

@@ -61,8 +61,7 @@ Status Serial::restore_state(snapshot::Decoder& in) {
   if ((r.lsr_errors & ~kLsrErrors) != 0) return in.invalid(fmt::format("LSR errors {:#04x} hold other bits", r.lsr_errors));
   if ((r.msr_deltas & ~kMsrDeltas) != 0) return in.invalid(fmt::format("MSR deltas {:#04x} hold line bits", r.msr_deltas));
   if (r.thre_pending > 1 || r.irq_level > 1) return in.invalid("UART flags are not 0 or 1");
-  auto rx = in.bytes(kInputCapacity);
-  if (!rx) return tl::unexpected(rx.error());
+  auto rx = KILN_TRY_VALUE(in.bytes(kInputCapacity));
 
   std::lock_guard lock(mu_);
   ier_ = r.ier;
@@ -77,7 +76,7 @@ Status Serial::restore_state(snapshot::Decoder& in) {
   rbr_ = r.rbr;
   thre_pending_ = r.thre_pending == 1;
   irq_level_ = r.irq_level == 1;
-  rx_.assign(rx->begin(), rx->end());
+  rx_.assign(rx.begin(), rx.end());
   paused_ = true;
   space_cv_.notify_all();
   return {};

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "kvm/kvm_error.h"
+
 namespace kiln {
 
 std::vector<Capability> required_capabilities() {
@@ -26,20 +28,20 @@ Result<Kvm> Kvm::open(const std::string& path) {
   if (!fd) {
     const int err = errno;
     if (err == ENOENT) {
-      return fail("{} does not exist: this host has no KVM; load kvm_intel or kvm_amd (modprobe), "
-                  "or run kiln on a host with virtualization enabled",
-                  path);
+      return kvm_fail("{} does not exist: this host has no KVM; load kvm_intel or kvm_amd (modprobe), "
+                      "or run kiln on a host with virtualization enabled",
+                      path);
     }
     if (err == EACCES || err == EPERM) {
-      return fail("no permission to open {}: add your user to the 'kvm' group (usermod -aG kvm $USER) "
-                  "or run as root",
-                  path);
+      return kvm_fail("no permission to open {}: add your user to the 'kvm' group (usermod -aG kvm $USER) "
+                      "or run as root",
+                      path);
     }
-    return fail_errno(fmt::format("opening {}", path), err);
+    return kvm_errno(fmt::format("opening {}", path), err);
   }
   const int version = ::ioctl(fd.get(), KVM_GET_API_VERSION, 0);
   if (version != KVM_API_VERSION) {
-    return fail("{} speaks KVM API version {}, kiln needs {}", path, version, KVM_API_VERSION);
+    return kvm_fail("{} speaks KVM API version {}, kiln needs {}", path, version, KVM_API_VERSION);
   }
   return Kvm(std::move(fd));
 }
@@ -52,7 +54,7 @@ int Kvm::check_extension(long cap) const {
 Status Kvm::check_required_capabilities() const {
   for (const auto& cap : required_capabilities()) {
     if (check_extension(cap.id) <= 0) {
-      return fail("this KVM lacks {}, which kiln needs; use a newer host kernel", cap.name);
+      return kvm_fail("this KVM lacks {}, which kiln needs; use a newer host kernel", cap.name);
     }
   }
   return {};
@@ -67,8 +69,8 @@ int Kvm::max_vcpus() const {
 
 Result<size_t> Kvm::vcpu_mmap_size() const {
   const int size = ::ioctl(fd_.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
-  if (size < 0) return fail_errno("KVM_GET_VCPU_MMAP_SIZE");
-  if (static_cast<size_t>(size) < sizeof(kvm_run)) return fail("KVM_GET_VCPU_MMAP_SIZE returned {}", size);
+  if (size < 0) return kvm_errno("KVM_GET_VCPU_MMAP_SIZE");
+  if (static_cast<size_t>(size) < sizeof(kvm_run)) return kvm_fail("KVM_GET_VCPU_MMAP_SIZE returned {}", size);
   return static_cast<size_t>(size);
 }
 
@@ -81,9 +83,9 @@ Result<std::vector<kvm_cpuid_entry2>> Kvm::supported_cpuid() const {
     if (::ioctl(fd_.get(), KVM_GET_SUPPORTED_CPUID, cpuid) == 0) {
       return std::vector<kvm_cpuid_entry2>(cpuid->entries, cpuid->entries + cpuid->nent);
     }
-    if (errno != E2BIG) return fail_errno("KVM_GET_SUPPORTED_CPUID");
+    if (errno != E2BIG) return kvm_errno("KVM_GET_SUPPORTED_CPUID");
   }
-  return fail("KVM_GET_SUPPORTED_CPUID: more than 4096 entries");
+  return kvm_fail("KVM_GET_SUPPORTED_CPUID: more than 4096 entries");
 }
 
 namespace {
@@ -99,11 +101,11 @@ Result<std::vector<uint32_t>> read_msr_list(int fd, unsigned long request, const
       const uint32_t n = std::min(buf[0], capacity);
       return std::vector<uint32_t>(buf.begin() + 1, buf.begin() + 1 + n);
     }
-    if (errno != E2BIG) return fail_errno(name);
-    if (buf[0] <= capacity || buf[0] > 65536) return fail("{}: KVM asked for {} entries", name, buf[0]);
+    if (errno != E2BIG) return kvm_errno(name);
+    if (buf[0] <= capacity || buf[0] > 65536) return kvm_fail("{}: KVM asked for {} entries", name, buf[0]);
     capacity = buf[0];
   }
-  return fail("{}: the list kept growing", name);
+  return kvm_fail("{}: the list kept growing", name);
 }
 
 }  // namespace
@@ -122,10 +124,9 @@ Result<VmFd> Kvm::create_vm() const {
   do {
     fd = ::ioctl(fd_.get(), KVM_CREATE_VM, 0);
   } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return fail_errno("KVM_CREATE_VM");
-  auto mmap_size = vcpu_mmap_size();
-  if (!mmap_size) return tl::unexpected(mmap_size.error());
-  return VmFd(UniqueFd(fd), *mmap_size);
+  if (fd < 0) return kvm_errno("KVM_CREATE_VM");
+  auto mmap_size = KILN_TRY_VALUE(vcpu_mmap_size());
+  return VmFd(UniqueFd(fd), mmap_size);
 }
 
 }  // namespace kiln

@@ -3,10 +3,15 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 
+#include <cstring>
+#include <vector>
+
+#include "kvm/kvm_error.h"
+
 namespace kiln {
 
 Status VmFd::ioctl_status(unsigned long request, const void* arg, const char* name) const {
-  if (::ioctl(fd_.get(), request, arg) < 0) return fail_errno(name);
+  if (::ioctl(fd_.get(), request, arg) < 0) return kvm_errno(name);
   return {};
 }
 
@@ -23,7 +28,7 @@ Status VmFd::set_user_memory_region(uint32_t slot, GuestAddress guest, uint64_t 
 
 Status VmFd::set_tss_addr(GuestAddress addr) {
   if (::ioctl(fd_.get(), KVM_SET_TSS_ADDR, static_cast<unsigned long>(addr.raw())) < 0) {
-    return fail_errno("KVM_SET_TSS_ADDR");
+    return kvm_errno("KVM_SET_TSS_ADDR");
   }
   return {};
 }
@@ -34,7 +39,7 @@ Status VmFd::set_identity_map_addr(GuestAddress addr) {
 }
 
 Status VmFd::create_irqchip() {
-  if (::ioctl(fd_.get(), KVM_CREATE_IRQCHIP, 0) < 0) return fail_errno("KVM_CREATE_IRQCHIP");
+  if (::ioctl(fd_.get(), KVM_CREATE_IRQCHIP, 0) < 0) return kvm_errno("KVM_CREATE_IRQCHIP");
   return {};
 }
 
@@ -65,6 +70,26 @@ Status VmFd::irqfd_resample(int event_fd, int resample_fd, uint32_t gsi) {
   request.gsi = gsi;
   request.flags = KVM_IRQFD_FLAG_RESAMPLE;
   return ioctl_status(KVM_IRQFD, &request, "KVM_IRQFD (resample)");
+}
+
+Status VmFd::set_gsi_routing(std::span<const kvm_irq_routing_entry> entries) {
+  // kvm_irq_routing ends in a flexible array: one buffer of header and entries.
+  std::vector<uint8_t> buffer(sizeof(kvm_irq_routing) + entries.size_bytes());
+  kvm_irq_routing header{};
+  header.nr = static_cast<uint32_t>(entries.size());
+  std::memcpy(buffer.data(), &header, sizeof(header));
+  if (!entries.empty()) std::memcpy(buffer.data() + sizeof(header), entries.data(), entries.size_bytes());
+  return ioctl_status(KVM_SET_GSI_ROUTING, buffer.data(), "KVM_SET_GSI_ROUTING");
+}
+
+Result<bool> VmFd::signal_msi(uint64_t address, uint32_t data) {
+  kvm_msi msi{};
+  msi.address_lo = static_cast<uint32_t>(address);
+  msi.address_hi = static_cast<uint32_t>(address >> 32);
+  msi.data = data;
+  const int r = ::ioctl(fd_.get(), KVM_SIGNAL_MSI, &msi);
+  if (r < 0) return kvm_errno("KVM_SIGNAL_MSI");
+  return r > 0;
 }
 
 Status VmFd::ioeventfd_pio(int event_fd, uint16_t port, uint32_t len, uint64_t datamatch, bool assign) {
@@ -101,7 +126,7 @@ int VmFd::check_extension(long cap) const {
 
 Result<VcpuFd> VmFd::create_vcpu(uint32_t id) {
   const int fd = ::ioctl(fd_.get(), KVM_CREATE_VCPU, static_cast<unsigned long>(id));
-  if (fd < 0) return fail_errno(fmt::format("KVM_CREATE_VCPU {}", id));
+  if (fd < 0) return kvm_errno(fmt::format("KVM_CREATE_VCPU {}", id));
   UniqueFd owner(fd);
   auto run = MmapRegion::map(nullptr, vcpu_mmap_size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (!run) return wrap(fmt::format("mapping kvm_run of vCPU {}", id), run.error());
@@ -113,20 +138,20 @@ Result<VcpuFd> VmFd::create_vcpu(uint32_t id) {
 Result<kvm_irqchip> VmFd::get_irqchip(uint32_t chip_id) const {
   kvm_irqchip chip{};
   chip.chip_id = chip_id;
-  if (::ioctl(fd_.get(), KVM_GET_IRQCHIP, &chip) < 0) return fail_errno(fmt::format("KVM_GET_IRQCHIP {}", chip_id));
+  if (::ioctl(fd_.get(), KVM_GET_IRQCHIP, &chip) < 0) return kvm_errno(fmt::format("KVM_GET_IRQCHIP {}", chip_id));
   return chip;
 }
 
 Status VmFd::set_irqchip(const kvm_irqchip& irqchip) {
   if (::ioctl(fd_.get(), KVM_SET_IRQCHIP, &irqchip) < 0) {
-    return fail_errno(fmt::format("KVM_SET_IRQCHIP {}", irqchip.chip_id));
+    return kvm_errno(fmt::format("KVM_SET_IRQCHIP {}", irqchip.chip_id));
   }
   return {};
 }
 
 Result<kvm_pit_state2> VmFd::get_pit2() const {
   kvm_pit_state2 pit{};
-  if (::ioctl(fd_.get(), KVM_GET_PIT2, &pit) < 0) return fail_errno("KVM_GET_PIT2");
+  if (::ioctl(fd_.get(), KVM_GET_PIT2, &pit) < 0) return kvm_errno("KVM_GET_PIT2");
   return pit;
 }
 
@@ -134,7 +159,7 @@ Status VmFd::set_pit2(const kvm_pit_state2& pit) { return ioctl_status(KVM_SET_P
 
 Result<kvm_clock_data> VmFd::get_clock() const {
   kvm_clock_data clock{};
-  if (::ioctl(fd_.get(), KVM_GET_CLOCK, &clock) < 0) return fail_errno("KVM_GET_CLOCK");
+  if (::ioctl(fd_.get(), KVM_GET_CLOCK, &clock) < 0) return kvm_errno("KVM_GET_CLOCK");
   return clock;
 }
 

@@ -4,6 +4,7 @@
 #include "kvm/uapi.h"
 
 #include <cstdint>
+#include <span>
 
 #include "common/result.h"
 #include "common/unique_fd.h"
@@ -29,6 +30,11 @@ class VmFd {
   // `gsi`; the guest's EOI lowers it and signals `resample_fd` (the VMM re-raises it if the device
   // still has an interrupt pending).
   [[nodiscard]] Status irqfd_resample(int event_fd, int resample_fd, uint32_t gsi);
+  // KVM_SET_GSI_ROUTING (4.52): replaces the whole GSI routing table with `entries` (irqchip pins
+  // and MSI messages); irqfds bound to a GSI follow its new route.
+  [[nodiscard]] Status set_gsi_routing(std::span<const kvm_irq_routing_entry> entries);
+  // KVM_SIGNAL_MSI (4.71): sends one MSI now. Returns whether the guest accepted it (false: blocked).
+  [[nodiscard]] Result<bool> signal_msi(uint64_t address, uint32_t data);
   // KVM_IOEVENTFD (4.59): a `len`-byte guest write of `datamatch` to MMIO `addr` signals
   // `event_fd` inside KVM, without an exit to user space.
   [[nodiscard]] Status ioeventfd_mmio(int event_fd, GuestAddress addr, uint32_t len, uint64_t datamatch);

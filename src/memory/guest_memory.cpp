@@ -41,13 +41,13 @@ Result<GuestMemory> GuestMemory::map_file(std::span<const MemoryRange> ranges, c
     if (__builtin_add_overflow(total, r.size, &total)) return fail("guest memory layout larger than 2^64 bytes");
   }
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return fail_errno(fmt::format("guest memory file {}", path));
+  if (!fd) return fail_io(fmt::format("guest memory file {}", path));
   struct stat st {};
-  if (::fstat(fd.get(), &st) < 0) return fail_errno(fmt::format("guest memory file {}", path));
-  if (!S_ISREG(st.st_mode)) return fail("guest memory file {}: not a regular file", path);
+  if (::fstat(fd.get(), &st) < 0) return fail_io(fmt::format("guest memory file {}", path));
+  if (!S_ISREG(st.st_mode)) return fail_kind(ErrorKind::kConfig, "guest memory file {}: not a regular file", path);
   if (static_cast<uint64_t>(st.st_size) != total) {
-    return fail("guest memory file {} has {} bytes; the guest's {} MiB of RAM need exactly {}", path,
-                static_cast<uint64_t>(st.st_size), total / MiB, total);
+    return fail_kind(ErrorKind::kConfig, "guest memory file {} has {} bytes; the guest's {} MiB of RAM need exactly {}",
+                     path, static_cast<uint64_t>(st.st_size), total / MiB, total);
   }
   GuestMemory mem;
   uint64_t offset = 0;
@@ -72,27 +72,24 @@ Result<std::span<uint8_t>> GuestMemory::slice(GuestAddress addr, uint64_t len) c
     if (len > r.size - offset) break;
     return std::span<uint8_t>(r.mapping.data() + offset, static_cast<size_t>(len));
   }
-  return fail("guest range {:#x}+{:#x} is outside RAM", addr.raw(), len);
+  return fail_kind(ErrorKind::kGuest, "guest range {:#x}+{:#x} is outside RAM", addr.raw(), len);
 }
 
 Status GuestMemory::read(GuestAddress addr, std::span<uint8_t> out) const {
-  auto s = slice(addr, out.size());
-  if (!s) return tl::unexpected(s.error());
-  if (!out.empty()) std::memcpy(out.data(), s->data(), out.size());
+  auto s = KILN_TRY_VALUE(slice(addr, out.size()));
+  if (!out.empty()) std::memcpy(out.data(), s.data(), out.size());
   return {};
 }
 
 Status GuestMemory::write(GuestAddress addr, std::span<const uint8_t> in) const {
-  auto s = slice(addr, in.size());
-  if (!s) return tl::unexpected(s.error());
-  if (!in.empty()) std::memcpy(s->data(), in.data(), in.size());
+  auto s = KILN_TRY_VALUE(slice(addr, in.size()));
+  if (!in.empty()) std::memcpy(s.data(), in.data(), in.size());
   return {};
 }
 
 Status GuestMemory::fill(GuestAddress addr, uint64_t len, uint8_t value) const {
-  auto s = slice(addr, len);
-  if (!s) return tl::unexpected(s.error());
-  if (len != 0) std::memset(s->data(), value, s->size());
+  auto s = KILN_TRY_VALUE(slice(addr, len));
+  if (len != 0) std::memset(s.data(), value, s.size());
   return {};
 }
 

@@ -38,10 +38,12 @@ class GuestMemory {
   // Maps the ranges from a file that holds them back to back (range i at the sum of the sizes
   // before it), MAP_PRIVATE: pages are read on first touch, guest writes never reach the file.
   // The file must hold exactly the ranges' total size. It must not be truncated while mapped (a
-  // guest access past its end would fault).
+  // guest access past its end would fault). Syscall errors are kIo; a file of the wrong size or
+  // kind is kConfig.
   [[nodiscard]] static Result<GuestMemory> map_file(std::span<const MemoryRange> ranges, const std::string& path);
 
-  // A checked host view of [addr, addr + len); len 0 is allowed inside RAM.
+  // A checked host view of [addr, addr + len); len 0 is allowed inside RAM. A range outside RAM
+  // is ErrorKind::kGuest (addresses come from the guest; the kernel loader reclassifies its own).
   [[nodiscard]] Result<std::span<uint8_t>> slice(GuestAddress addr, uint64_t len) const;
 
   [[nodiscard]] Status read(GuestAddress addr, std::span<uint8_t> out) const;

@@ -60,6 +60,22 @@ Status ConfigSpace::place_bar(int index, uint64_t address) {
   return {};
 }
 
+Result<uint32_t> ConfigSpace::add_capability(uint8_t id, std::span<const uint8_t> body,
+                                             std::span<const uint8_t> writable) {
+  const uint32_t at = next_capability_;
+  if (body.size() != writable.size() || at + 2 + body.size() > kConfigSize) {
+    return fail("PCI capability {:#x}: no room at {:#x} for {} bytes", id, at, body.size() + 2);
+  }
+  put(at, id, 1, 0);
+  put(at + 1, 0, 1, 0);  // the end of the list until another follows
+  for (size_t i = 0; i < body.size(); ++i) put(at + 2 + static_cast<uint32_t>(i), body[i], 1, writable[i]);
+  put(last_capability_ == 0 ? kCapabilitiesPointer : last_capability_ + 1, at, 1, 0);
+  put(kStatus, read16(kStatus) | kStatusCapabilitiesList, 2, 0);
+  last_capability_ = at;
+  next_capability_ = (at + 2 + static_cast<uint32_t>(body.size()) + 3) & ~3u;
+  return at;
+}
+
 void ConfigSpace::read(uint64_t offset, std::span<uint8_t> data) const {
   for (size_t i = 0; i < data.size(); ++i) {
     const bool inside = offset < kConfigSize && i < kConfigSize - offset;  // no wrap-around

@@ -31,6 +31,7 @@ inline constexpr uint32_t kHeaderType = 0x0e;
 inline constexpr uint32_t kBar0 = 0x10;
 inline constexpr uint32_t kSubsystemVendorId = 0x2c;
 inline constexpr uint32_t kSubsystemId = 0x2e;
+inline constexpr uint32_t kCapabilitiesPointer = 0x34;
 inline constexpr uint32_t kInterruptLine = 0x3c;
 inline constexpr uint32_t kInterruptPin = 0x3d;
 inline constexpr uint32_t kConfigSize = 256;
@@ -41,6 +42,13 @@ inline constexpr uint16_t kCommandIo = 1 << 0;
 inline constexpr uint16_t kCommandMemory = 1 << 1;
 inline constexpr uint16_t kCommandBusMaster = 1 << 2;
 inline constexpr uint16_t kCommandIntxDisable = 1 << 10;
+
+// Status register bits (6.2.3).
+inline constexpr uint16_t kStatusInterrupt = 1 << 3;  // INTx asserted (the device fills it in)
+inline constexpr uint16_t kStatusCapabilitiesList = 1 << 4;
+
+// Capabilities (6.7) go from here up, each 4-byte aligned.
+inline constexpr uint32_t kFirstCapability = 0x40;
 
 inline constexpr uint8_t kPinA = 1;  // Interrupt Pin: INTA#
 
@@ -71,6 +79,11 @@ class ConfigSpace {
   // Places a declared BAR at `address` (aligned to its size), as firmware would.
   [[nodiscard]] Status place_bar(int index, uint64_t address);
   void set_interrupt_line(uint8_t line) { bytes_[kInterruptLine] = line; }
+  // Appends capability `id` (6.7) with `body` (what follows the ID and next pointer) to the list;
+  // `writable` masks the body's bytes software may write (same length). Returns the capability's
+  // offset. Errors: no room left (kiln's own setup).
+  [[nodiscard]] Result<uint32_t> add_capability(uint8_t id, std::span<const uint8_t> body,
+                                                std::span<const uint8_t> writable);
 
   // Any offset and size: bytes beyond the 256 read as all ones and are not written.
   void read(uint64_t offset, std::span<uint8_t> data) const;
@@ -83,6 +96,7 @@ class ConfigSpace {
   [[nodiscard]] Status restore(std::span<const uint8_t> saved);
 
   [[nodiscard]] uint16_t command() const { return read16(kCommand); }
+  [[nodiscard]] uint16_t read_u16(uint32_t at) const { return at + 1 < kConfigSize ? read16(at) : 0xffff; }
   [[nodiscard]] const std::optional<Bar>& bar(int index) const { return bars_.at(static_cast<size_t>(index)); }
   // The address BAR `index` holds (0: not placed, or no such BAR).
   [[nodiscard]] uint64_t bar_address(int index) const;
@@ -98,6 +112,8 @@ class ConfigSpace {
   std::array<uint8_t, kConfigSize> bytes_{};
   std::array<uint8_t, kConfigSize> writable_{};
   std::array<std::optional<Bar>, kNumBars> bars_{};
+  uint32_t last_capability_ = 0;  // 0: none yet
+  uint32_t next_capability_ = kFirstCapability;
 };
 
 }  // namespace kiln::pci

@@ -78,14 +78,15 @@ void PciBus::config_read(uint32_t bus, uint32_t device, uint32_t function, uint3
     std::fill(data.begin(), data.end(), 0xff);
     return;
   }
-  slots_[device].device->config().read(offset, data);
+  slots_[device].device->config_read(offset, data);
 }
 
 void PciBus::config_write(uint32_t bus, uint32_t device, uint32_t function, uint32_t offset,
                           std::span<const uint8_t> data) {
   std::unique_lock lock(mu_);
   if (bus != 0 || function != 0 || device >= kSlots || slots_[device].device == nullptr) return;
-  change_config_locked(slots_[device], [&](ConfigSpace& config) { config.write(offset, data); });
+  PciDevice& target = *slots_[device].device;
+  change_config_locked(slots_[device], [&](ConfigSpace&) { target.config_write(offset, data); });
 }
 
 void PciBus::change_config_locked(Slot& slot, const std::function<void(ConfigSpace&)>& change) {

@@ -28,6 +28,13 @@ class PciDevice {
   // An access inside BAR `bar` (the bus checked that all of it lies within the BAR).
   virtual void bar_read(int bar, uint64_t offset, std::span<uint8_t> data) = 0;
   virtual void bar_write(int bar, uint64_t offset, std::span<const uint8_t> data) = 0;
+  // Configuration accesses, with the bus lock held (exclusive for writes). A function with state
+  // behind its configuration registers (MSI-X control, INTx Disable, Interrupt Status) overrides
+  // them; config() alone is enough for the rest.
+  virtual void config_read(uint32_t offset, std::span<uint8_t> data) { config().read(offset, data); }
+  virtual void config_write(uint32_t offset, std::span<const uint8_t> data) { config().write(offset, data); }
+  // The configuration space was restored from a snapshot (bus lock held): pick up its registers.
+  virtual void config_restored() {}
 };
 
 struct Window {

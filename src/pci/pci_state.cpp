@@ -20,28 +20,26 @@ void PciBus::save_state(snapshot::Encoder& out) const {
 
 Status PciBus::restore_state(snapshot::Decoder& in) {
   std::unique_lock lock(mu_);
-  auto format = in.u32();
-  if (!format) return tl::unexpected(format.error());
-  if (*format != kFormat) return in.invalid(fmt::format("PCI state format {} (kiln reads {})", *format, kFormat));
+  auto format = KILN_TRY_VALUE(in.u32());
+  if (format != kFormat) return in.invalid(fmt::format("PCI state format {} (kiln reads {})", format, kFormat));
   std::array<std::span<const uint8_t>, kSlots> saved;
   for (uint32_t i = 0; i < kSlots; ++i) {
-    auto present = in.boolean();
-    if (!present) return tl::unexpected(present.error());
-    if (*present != (slots_[i].device != nullptr)) {
-      return in.invalid(fmt::format("PCI slot {} is {} in the snapshot and {} here", i, *present ? "used" : "empty",
-                                    *present ? "empty" : "used"));
+    auto present = KILN_TRY_VALUE(in.boolean());
+    if (present != (slots_[i].device != nullptr)) {
+      return in.invalid(fmt::format("PCI slot {} is {} in the snapshot and {} here", i, present ? "used" : "empty",
+                                    present ? "empty" : "used"));
     }
-    if (!*present) continue;
-    auto bytes = in.bytes(kConfigSize);
-    if (!bytes) return tl::unexpected(bytes.error());
+    if (!present) continue;
+    auto bytes = KILN_TRY_VALUE(in.bytes(kConfigSize));
     // Checked against a copy first, so that nothing changes unless every slot fits.
     ConfigSpace copy = slots_[i].device->config();
-    if (auto ok = copy.restore(*bytes); !ok) return in.invalid(fmt::format("PCI 00:{:02x}.0: {}", i, ok.error().message));
-    saved[i] = *bytes;
+    if (auto ok = copy.restore(bytes); !ok) return in.invalid(fmt::format("PCI 00:{:02x}.0: {}", i, ok.error().message));
+    saved[i] = bytes;
   }
   for (uint32_t i = 0; i < kSlots; ++i) {
     if (slots_[i].device == nullptr) continue;
     change_config_locked(slots_[i], [&](ConfigSpace& config) { (void)config.restore(saved[i]); });
+    slots_[i].device->config_restored();
   }
   return {};
 }

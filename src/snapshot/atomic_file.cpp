@@ -22,7 +22,7 @@ Result<AtomicFile> AtomicFile::create(const std::string& path) {
   std::string temp = path + ".tmp-XXXXXX";
   // mkstemp: O_RDWR | O_CREAT | O_EXCL, mode 0600.
   UniqueFd fd(::mkostemp(temp.data(), O_CLOEXEC));
-  if (!fd) return fail_errno(fmt::format("creating a temporary file next to {}", path));
+  if (!fd) return fail_io(fmt::format("creating a temporary file next to {}", path));
   return AtomicFile(path, std::move(temp), std::move(fd));
 }
 
@@ -42,7 +42,7 @@ Status AtomicFile::write_at(const void* data, size_t size, uint64_t offset) {
   while (done < size) {
     const ssize_t n = ::pwrite(fd_.get(), p + done, size - done, static_cast<off_t>(offset + done));
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail_errno(fmt::format("writing {}", temp_));
+    if (n < 0) return fail_io(fmt::format("writing {}", temp_));
     if (n == 0) return fail("writing {}: no progress", temp_);
     done += static_cast<size_t>(n);
   }
@@ -50,12 +50,12 @@ Status AtomicFile::write_at(const void* data, size_t size, uint64_t offset) {
 }
 
 Status AtomicFile::commit() {
-  if (::fsync(fd_.get()) < 0) return fail_errno(fmt::format("fsync {}", temp_));
-  if (::rename(temp_.c_str(), path_.c_str()) < 0) return fail_errno(fmt::format("renaming {} to {}", temp_, path_));
+  if (::fsync(fd_.get()) < 0) return fail_io(fmt::format("fsync {}", temp_));
+  if (::rename(temp_.c_str(), path_.c_str()) < 0) return fail_io(fmt::format("renaming {} to {}", temp_, path_));
   committed_ = true;
   const std::string dir = directory_of(path_);
   UniqueFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!dir_fd || ::fsync(dir_fd.get()) < 0) return fail_errno(fmt::format("fsync of directory {}", dir));
+  if (!dir_fd || ::fsync(dir_fd.get()) < 0) return fail_io(fmt::format("fsync of directory {}", dir));
   return {};
 }
 

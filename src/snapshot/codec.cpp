@@ -18,7 +18,7 @@ void Encoder::string(std::string_view s) {
 
 Result<const uint8_t*> Decoder::take(size_t n) {
   if (n > remaining()) {
-    return fail("{} is truncated: {} bytes needed at offset {}, {} left", what_, n, pos_, remaining());
+    return fail_snapshot("{} is truncated: {} bytes needed at offset {}, {} left", what_, n, pos_, remaining());
   }
   const uint8_t* p = data_.data() + pos_;
   pos_ += n;
@@ -26,34 +26,29 @@ Result<const uint8_t*> Decoder::take(size_t n) {
 }
 
 Result<bool> Decoder::boolean() {
-  auto v = u8();
-  if (!v) return tl::unexpected(v.error());
-  if (*v > 1) return invalid(fmt::format("boolean field holds {}", *v));
-  return *v == 1;
+  auto v = KILN_TRY_VALUE(u8());
+  if (v > 1) return invalid(fmt::format("boolean field holds {}", v));
+  return v == 1;
 }
 
 Result<std::span<const uint8_t>> Decoder::bytes(size_t max) {
-  auto size = u32();
-  if (!size) return tl::unexpected(size.error());
-  if (*size > max) return invalid(fmt::format("field of {} bytes exceeds its limit of {}", *size, max));
-  auto p = take(*size);
-  if (!p) return tl::unexpected(p.error());
-  return std::span<const uint8_t>(*p, *size);
+  auto size = KILN_TRY_VALUE(u32());
+  if (size > max) return invalid(fmt::format("field of {} bytes exceeds its limit of {}", size, max));
+  auto p = KILN_TRY_VALUE(take(size));
+  return std::span<const uint8_t>(p, size);
 }
 
 Result<std::string> Decoder::string(size_t max) {
-  auto b = bytes(max);
-  if (!b) return tl::unexpected(b.error());
-  return std::string(b->begin(), b->end());
+  auto b = KILN_TRY_VALUE(bytes(max));
+  return std::string(b.begin(), b.end());
 }
 
 Result<std::span<const uint8_t>> Decoder::fixed_bytes(uint64_t n) {
   if (n > remaining()) {
-    return fail("{} is truncated: {} bytes needed at offset {}, {} left", what_, n, pos_, remaining());
+    return fail_snapshot("{} is truncated: {} bytes needed at offset {}, {} left", what_, n, pos_, remaining());
   }
-  auto p = take(static_cast<size_t>(n));
-  if (!p) return tl::unexpected(p.error());
-  return std::span<const uint8_t>(*p, static_cast<size_t>(n));
+  auto p = KILN_TRY_VALUE(take(static_cast<size_t>(n)));
+  return std::span<const uint8_t>(p, static_cast<size_t>(n));
 }
 
 Status Decoder::finish() const {
@@ -62,12 +57,13 @@ Status Decoder::finish() const {
 }
 
 tl::unexpected<Error> Decoder::invalid(std::string_view why) const {
-  return fail("{} is invalid at offset {}: {}", what_, pos_, why);
+  return fail_snapshot("{} is invalid at offset {}: {}", what_, pos_, why);
 }
 
 tl::unexpected<Error> Decoder::mismatch(uint32_t got, size_t want) const {
-  return fail("{} is invalid at offset {}: a structure of {} bytes where kiln expects {} "
-              "(snapshot from a different kiln build?)", what_, pos_, got, want);
+  return fail_snapshot("{} is invalid at offset {}: a structure of {} bytes where kiln expects {} "
+                       "(snapshot from a different kiln build?)",
+                       what_, pos_, got, want);
 }
 
 }  // namespace kiln::snapshot

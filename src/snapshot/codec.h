@@ -8,11 +8,20 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
 
 namespace kiln::snapshot {
+
+// A snapshot that reads but does not decode (truncated, damaged, another format or build) is
+// ErrorKind::kConfig: the file given cannot be used, and retrying does not help. Failing to read
+// it at all stays kIo (read_file).
+template <typename... Args>
+[[nodiscard]] tl::unexpected<Error> fail_snapshot(fmt::format_string<Args...> f, Args&&... args) {
+  return fail_kind(ErrorKind::kConfig, f, std::forward<Args>(args)...);
+}
 
 class Encoder {
  public:
@@ -59,28 +68,25 @@ class Decoder {
   template <typename T>
   [[nodiscard]] Status pod(T& value) {
     static_assert(std::is_trivially_copyable_v<T>);
-    auto size = u32();
-    if (!size) return tl::unexpected(size.error());
-    if (*size != sizeof(T)) return mismatch(*size, sizeof(T));
-    auto p = take(sizeof(T));
-    if (!p) return tl::unexpected(p.error());
-    std::memcpy(&value, *p, sizeof(T));
+    auto size = KILN_TRY_VALUE(u32());
+    if (size != sizeof(T)) return mismatch(size, sizeof(T));
+    auto p = KILN_TRY_VALUE(take(sizeof(T)));
+    std::memcpy(&value, p, sizeof(T));
     return {};
   }
 
   [[nodiscard]] size_t remaining() const { return data_.size() - pos_; }
   // Error unless every byte was consumed (trailing bytes mean a format the reader does not know).
   [[nodiscard]] Status finish() const;
-  // An error naming the blob and the offset: for checks on decoded values.
+  // An error naming the blob and the offset: for checks on decoded values (kind kConfig).
   [[nodiscard]] tl::unexpected<Error> invalid(std::string_view why) const;
 
  private:
   template <typename T>
   Result<T> fixed() {
-    auto p = take(sizeof(T));
-    if (!p) return tl::unexpected(p.error());
+    auto p = KILN_TRY_VALUE(take(sizeof(T)));
     T v;
-    std::memcpy(&v, *p, sizeof(T));
+    std::memcpy(&v, p, sizeof(T));
     return v;
   }
   [[nodiscard]] Result<const uint8_t*> take(size_t n);

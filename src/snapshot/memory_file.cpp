@@ -36,20 +36,19 @@ Status write_region(AtomicFile& file, const uint8_t* data, uint64_t size, uint64
 }  // namespace
 
 Status save_memory(const GuestMemory& mem, const std::string& path) {
-  auto file = AtomicFile::create(path);
-  if (!file) return tl::unexpected(file.error());
+  auto file = KILN_TRY_VALUE(AtomicFile::create(path));
   // The full size first: the zero pages never written stay holes.
-  if (::ftruncate(file->fd(), static_cast<off_t>(mem.total_size())) < 0) {
-    return fail_errno(fmt::format("guest memory file {}: ftruncate to {} bytes", path, mem.total_size()));
+  if (::ftruncate(file.fd(), static_cast<off_t>(mem.total_size())) < 0) {
+    return fail_io(fmt::format("guest memory file {}: ftruncate to {} bytes", path, mem.total_size()));
   }
   uint64_t offset = 0;
   for (const auto& r : mem.regions()) {
     if (r.size % kPage != 0) return fail("guest memory region {:#x} is not page-sized", r.start.raw());
-    auto written = write_region(*file, r.mapping.data(), r.size, offset);
+    auto written = write_region(file, r.mapping.data(), r.size, offset);
     if (!written) return wrap(fmt::format("guest memory file {}", path), written.error());
     offset += r.size;
   }
-  return file->commit();
+  return file.commit();
 }
 
 std::vector<uint8_t> encode_memory_layout(const GuestMemory& mem) {
@@ -64,25 +63,22 @@ std::vector<uint8_t> encode_memory_layout(const GuestMemory& mem) {
 
 Result<std::vector<MemoryRange>> decode_memory_layout(std::span<const uint8_t> bytes) {
   Decoder d(bytes, "memory layout");
-  auto count = d.u32();
-  if (!count) return tl::unexpected(count.error());
-  if (*count == 0 || *count > kMaxMemoryRegions) {
-    return d.invalid(fmt::format("{} memory regions (1 to {} allowed)", *count, kMaxMemoryRegions));
+  auto count = KILN_TRY_VALUE(d.u32());
+  if (count == 0 || count > kMaxMemoryRegions) {
+    return d.invalid(fmt::format("{} memory regions (1 to {} allowed)", count, kMaxMemoryRegions));
   }
   std::vector<MemoryRange> ranges;
   uint64_t prev_end = 0;
-  for (uint32_t i = 0; i < *count; ++i) {
-    auto start = d.u64();
-    if (!start) return tl::unexpected(start.error());
-    auto size = d.u64();
-    if (!size) return tl::unexpected(size.error());
+  for (uint32_t i = 0; i < count; ++i) {
+    auto start = KILN_TRY_VALUE(d.u64());
+    auto size = KILN_TRY_VALUE(d.u64());
     uint64_t end = 0;
-    if (*size == 0 || *start % kPage != 0 || *size % kPage != 0 || __builtin_add_overflow(*start, *size, &end) ||
-        (i > 0 && *start < prev_end)) {
+    if (size == 0 || start % kPage != 0 || size % kPage != 0 || __builtin_add_overflow(start, size, &end) ||
+        (i > 0 && start < prev_end)) {
       return d.invalid(fmt::format("memory region {} ({:#x}+{:#x}) is empty, unaligned, overlapping or out of order",
-                                   i, *start, *size));
+                                   i, start, size));
     }
-    ranges.push_back(MemoryRange{GuestAddress(*start), *size});
+    ranges.push_back(MemoryRange{GuestAddress(start), size});
     prev_end = end;
   }
   KILN_TRY(d.finish());

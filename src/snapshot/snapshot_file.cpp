@@ -30,14 +30,13 @@ uint32_t load_u32(const uint8_t* p) {
 }
 
 bool known(Tag t) {
-  return t == tag::kMachineConfig || t == tag::kVmState || t == tag::kMemoryLayout || t == tag::kDevices ||
+  return t == tag::kMachineConfig || t == tag::kVmState || t == tag::kMemoryLayout || t == tag::kDeviceSections ||
          (t >= tag::kVcpuBase && t < tag::kVcpuBase + tag::kMaxVcpus);
 }
 
 Result<std::string> printable_string(Decoder& d, const char* what) {
-  auto s = d.string(kMaxIdentityString);
-  if (!s) return tl::unexpected(s.error());
-  if (!std::all_of(s->begin(), s->end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
+  auto s = KILN_TRY_VALUE(d.string(kMaxIdentityString));
+  if (!std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f; })) {
     return d.invalid(fmt::format("the {} holds unprintable bytes", what));
   }
   return s;
@@ -45,17 +44,11 @@ Result<std::string> printable_string(Decoder& d, const char* what) {
 
 Result<HostIdentity> decode_identity(Decoder& d) {
   HostIdentity id;
-  auto vendor = printable_string(d, "CPU vendor");
-  if (!vendor) return tl::unexpected(vendor.error());
-  id.cpu_vendor = std::move(*vendor);
+  id.cpu_vendor = KILN_TRY_VALUE(printable_string(d, "CPU vendor"));
   for (uint32_t* field : {&id.family, &id.model, &id.stepping}) {
-    auto v = d.u32();
-    if (!v) return tl::unexpected(v.error());
-    *field = *v;
+    *field = KILN_TRY_VALUE(d.u32());
   }
-  auto version = printable_string(d, "kiln version");
-  if (!version) return tl::unexpected(version.error());
-  id.kiln_version = std::move(*version);
+  id.kiln_version = KILN_TRY_VALUE(printable_string(d, "kiln version"));
   return id;
 }
 
@@ -70,6 +63,8 @@ std::string tag_name(Tag t) {
     case tag::kMemoryLayout:
       return "memory layout";
     case tag::kDevices:
+      return "version 1 device state";
+    case tag::kDeviceSections:
       return "device state";
     default:
       if (t >= tag::kVcpuBase && t < tag::kVcpuBase + tag::kMaxVcpus) return fmt::format("vCPU {} state", t - tag::kVcpuBase);
@@ -111,15 +106,14 @@ Status SnapshotWriter::write(const std::string& path) const {
   if (bytes.size() > kMaxSnapshotFileBytes) {
     return fail("snapshot {}: {} bytes is more than the {} a snapshot file may hold", path, bytes.size(), kMaxSnapshotFileBytes);
   }
-  auto file = AtomicFile::create(path);
-  if (!file) return tl::unexpected(file.error());
-  KILN_TRY(file->write_at(bytes.data(), bytes.size(), 0));
-  return file->commit();
+  auto file = KILN_TRY_VALUE(AtomicFile::create(path));
+  KILN_TRY(file.write_at(bytes.data(), bytes.size(), 0));
+  return file.commit();
 }
 
 Result<std::span<const uint8_t>> SnapshotFile::section(Tag t) const {
   const auto it = sections_.find(t);
-  if (it == sections_.end()) return fail("the snapshot has no {} section", tag_name(t));
+  if (it == sections_.end()) return fail_snapshot("the snapshot has no {} section", tag_name(t));
   return std::span<const uint8_t>(data_.data() + it->second.offset, it->second.length);
 }
 
@@ -131,55 +125,50 @@ Result<SnapshotFile> read_snapshot(const std::string& path) {
 
 Result<SnapshotFile> parse_snapshot(std::vector<uint8_t> bytes, std::string_view name) {
   if (bytes.size() < sizeof(kMagic) || std::memcmp(bytes.data(), kMagic, sizeof(kMagic)) != 0) {
-    return fail("{} is not a kiln snapshot (it does not start with \"KILNSNAP\")", name);
+    return fail_snapshot("{} is not a kiln snapshot (it does not start with \"KILNSNAP\")", name);
   }
   if (bytes.size() > kMaxSnapshotFileBytes) {
-    return fail("{}: {} bytes is more than a snapshot file may hold ({})", name, bytes.size(), kMaxSnapshotFileBytes);
+    return fail_snapshot("{}: {} bytes is more than a snapshot file may hold ({})", name, bytes.size(),
+                         kMaxSnapshotFileBytes);
   }
-  if (bytes.size() < kFrameHeader + kTrailer) return fail("{} is truncated: {} bytes", name, bytes.size());
+  if (bytes.size() < kFrameHeader + kTrailer) return fail_snapshot("{} is truncated: {} bytes", name, bytes.size());
   const size_t body = bytes.size() - kTrailer;
   const uint32_t stored = load_u32(bytes.data() + body);
   const uint32_t computed = crc32_of(std::span<const uint8_t>(bytes).first(body));
   if (stored != computed) {
-    return fail("{} is corrupted, truncated or was tampered with: its CRC-32 is {:#010x}, the file says {:#010x}",
-                name, computed, stored);
+    return fail_snapshot("{} is corrupted, truncated or was tampered with: its CRC-32 is {:#010x}, the file says {:#010x}",
+                         name, computed, stored);
   }
   const uint32_t version = load_u32(bytes.data() + sizeof(kMagic));
   if (version != kFormatVersion) {
-    return fail("{} was made by a kiln with snapshot format version {}; this kiln reads version {}", name, version,
-                kFormatVersion);
+    return fail_snapshot("{} was made by a kiln with snapshot format version {}; this kiln reads version {}",
+                         name, version, kFormatVersion);
   }
 
   SnapshotFile file;
   Decoder d(std::span<const uint8_t>(bytes).subspan(kFrameHeader, body - kFrameHeader), std::string(name));
-  auto count = d.u32();
-  if (!count) return tl::unexpected(count.error());
-  if (*count > kMaxSections) return d.invalid(fmt::format("{} sections, more than {}", *count, kMaxSections));
-  auto identity = decode_identity(d);
-  if (!identity) return tl::unexpected(identity.error());
-  file.identity_ = std::move(*identity);
-  for (uint32_t i = 0; i < *count; ++i) {
-    auto t = d.u32();
-    if (!t) return tl::unexpected(t.error());
-    auto length = d.u64();
-    if (!length) return tl::unexpected(length.error());
-    if (*length > d.remaining()) {
-      return d.invalid(fmt::format("{} claims {} bytes, {} are left", tag_name(*t), *length, d.remaining()));
+  auto count = KILN_TRY_VALUE(d.u32());
+  if (count > kMaxSections) return d.invalid(fmt::format("{} sections, more than {}", count, kMaxSections));
+  file.identity_ = KILN_TRY_VALUE(decode_identity(d));
+  for (uint32_t i = 0; i < count; ++i) {
+    auto t = KILN_TRY_VALUE(d.u32());
+    auto length = KILN_TRY_VALUE(d.u64());
+    if (length > d.remaining()) {
+      return d.invalid(fmt::format("{} claims {} bytes, {} are left", tag_name(t), length, d.remaining()));
     }
-    auto payload = d.fixed_bytes(*length);
-    if (!payload) return tl::unexpected(payload.error());
-    if (!known(*t) && (*t & tag::kOptionalTag) == 0) {
-      return d.invalid(fmt::format("{} is unknown to this kiln (a snapshot from a newer kiln?)", tag_name(*t)));
+    auto payload = KILN_TRY_VALUE(d.fixed_bytes(length));
+    if (!known(t) && (t & tag::kOptionalTag) == 0) {
+      return d.invalid(fmt::format("{} is unknown to this kiln (a snapshot from a newer kiln?)", tag_name(t)));
     }
-    const SnapshotFile::Range range{static_cast<size_t>(payload->data() - bytes.data()), payload->size()};
-    if (!file.sections_.emplace(*t, range).second) return d.invalid(fmt::format("{} appears twice", tag_name(*t)));
+    const SnapshotFile::Range range{static_cast<size_t>(payload.data() - bytes.data()), payload.size()};
+    if (!file.sections_.emplace(t, range).second) return d.invalid(fmt::format("{} appears twice", tag_name(t)));
   }
   KILN_TRY(d.finish());
   // vCPU sections: 0..n-1, no gaps.
   for (const auto& [t, range] : file.sections_) {
     if (t < tag::kVcpuBase || t >= tag::kVcpuBase + tag::kMaxVcpus) continue;
     if (t != tag::vcpu(file.vcpu_count_)) {
-      return fail("{} is invalid: it has {} but no vCPU {} state", name, tag_name(t), file.vcpu_count_);
+      return fail_snapshot("{} is invalid: it has {} but no vCPU {} state", name, tag_name(t), file.vcpu_count_);
     }
     ++file.vcpu_count_;
   }

@@ -21,7 +21,9 @@
 
 namespace kiln::snapshot {
 
-inline constexpr uint32_t kFormatVersion = 1;
+// Version 2: one named, versioned record per device (kDeviceSections) instead of one untagged
+// device section (version 1's kDevices).
+inline constexpr uint32_t kFormatVersion = 2;
 // A snapshot file without guest memory stays small (a few KiB per vCPU, device state).
 inline constexpr uint64_t kMaxSnapshotFileBytes = 64ull << 20;
 
@@ -32,7 +34,8 @@ namespace tag {
 inline constexpr Tag kMachineConfig = 1;  // the VM's configuration (the VMM fills it)
 inline constexpr Tag kVmState = 2;        // vm_state.h
 inline constexpr Tag kMemoryLayout = 3;   // memory_file.h
-inline constexpr Tag kDevices = 4;        // device state
+inline constexpr Tag kDevices = 4;        // version 1's device state (no longer written)
+inline constexpr Tag kDeviceSections = 5; // every device's state, by name (vmm/device_manager.h)
 inline constexpr Tag kVcpuBase = 0x100;   // vCPU i: kVcpuBase + i
 inline constexpr uint32_t kMaxVcpus = 256;
 inline constexpr Tag kOptionalTag = 0x80000000;

@@ -24,10 +24,9 @@ Result<std::vector<kvm_msr_entry>> read_msrs(const VcpuFd& vcpu, std::span<const
   size_t pos = 0;
   while (pos < entries.size()) {
     const size_t n = std::min(kMsrsPerCall, entries.size() - pos);
-    auto got = vcpu.get_msrs(std::span(entries).subspan(pos, n));
-    if (!got) return tl::unexpected(got.error());
-    pos += *got;
-    if (*got == n) continue;
+    auto got = KILN_TRY_VALUE(vcpu.get_msrs(std::span(entries).subspan(pos, n)));
+    pos += got;
+    if (got == n) continue;
     const uint32_t bad = entries[pos].index;
     if (msr_is_essential(bad)) return fail("KVM_GET_MSRS cannot read {}, which a snapshot needs", msr_name(bad));
     log("snapshot: KVM cannot read {}; the snapshot leaves it out", msr_name(bad));
@@ -69,41 +68,21 @@ Result<VcpuState> save_vcpu(VcpuFd& vcpu, std::span<const uint32_t> msr_indices,
   s.cpuid = std::move(cpuid);
   // KVM_GET_MP_STATE first: it processes pending INIT/SIPI, which changes the LAPIC and
   // registers that the later reads capture. KVM_GET_VCPU_EVENTS last (Firecracker's order).
-  auto mp_state = vcpu.get_mp_state();
-  if (!mp_state) return tl::unexpected(mp_state.error());
-  s.mp_state = *mp_state;
-  auto regs = vcpu.get_regs();
-  if (!regs) return tl::unexpected(regs.error());
-  s.regs = *regs;
-  auto sregs = vcpu.get_sregs();
-  if (!sregs) return tl::unexpected(sregs.error());
-  s.sregs = *sregs;
-  auto fpu = vcpu.get_fpu();
-  if (!fpu) return tl::unexpected(fpu.error());
-  s.fpu = *fpu;
-  auto xsave = vcpu.get_xsave();
-  if (!xsave) return tl::unexpected(xsave.error());
-  s.xsave = std::move(*xsave);
-  auto xcrs = vcpu.get_xcrs();
-  if (!xcrs) return tl::unexpected(xcrs.error());
-  s.xcrs = *xcrs;
-  auto debugregs = vcpu.get_debugregs();
-  if (!debugregs) return tl::unexpected(debugregs.error());
-  s.debugregs = *debugregs;
-  auto lapic = vcpu.get_lapic();
-  if (!lapic) return tl::unexpected(lapic.error());
-  s.lapic = *lapic;
+  s.mp_state = KILN_TRY_VALUE(vcpu.get_mp_state());
+  s.regs = KILN_TRY_VALUE(vcpu.get_regs());
+  s.sregs = KILN_TRY_VALUE(vcpu.get_sregs());
+  s.fpu = KILN_TRY_VALUE(vcpu.get_fpu());
+  s.xsave = KILN_TRY_VALUE(vcpu.get_xsave());
+  s.xcrs = KILN_TRY_VALUE(vcpu.get_xcrs());
+  s.debugregs = KILN_TRY_VALUE(vcpu.get_debugregs());
+  s.lapic = KILN_TRY_VALUE(vcpu.get_lapic());
   if (auto khz = vcpu.get_tsc_khz(); khz) {
     s.tsc_khz = *khz;
   } else {
     log("snapshot: {}; the snapshot cannot check the TSC frequency on restore", khz.error().message);
   }
-  auto msrs = read_msrs(vcpu, msr_indices);
-  if (!msrs) return tl::unexpected(msrs.error());
-  s.msrs = std::move(*msrs);
-  auto events = vcpu.get_vcpu_events();
-  if (!events) return tl::unexpected(events.error());
-  s.events = *events;
+  s.msrs = KILN_TRY_VALUE(read_msrs(vcpu, msr_indices));
+  s.events = KILN_TRY_VALUE(vcpu.get_vcpu_events());
   return s;
 }
 

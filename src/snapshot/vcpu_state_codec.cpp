@@ -97,29 +97,26 @@ std::vector<uint8_t> encode_vcpu_state(const VcpuState& s) {
 Result<VcpuState> decode_vcpu_state(std::span<const uint8_t> bytes, uint32_t index) {
   Decoder d(bytes, fmt::format("vCPU {} state", index));
   VcpuState s;
-  auto cpuid_count = d.u32();
-  if (!cpuid_count) return tl::unexpected(cpuid_count.error());
-  if (*cpuid_count > kMaxCpuidEntries) {
-    return d.invalid(fmt::format("{} CPUID entries, more than KVM's {}", *cpuid_count, kMaxCpuidEntries));
+  auto cpuid_count = KILN_TRY_VALUE(d.u32());
+  if (cpuid_count > kMaxCpuidEntries) {
+    return d.invalid(fmt::format("{} CPUID entries, more than KVM's {}", cpuid_count, kMaxCpuidEntries));
   }
-  s.cpuid.resize(*cpuid_count);
+  s.cpuid.resize(cpuid_count);
   for (auto& entry : s.cpuid) KILN_TRY(d.pod(entry));
   KILN_TRY(check_cpuid(d, s.cpuid));
-  auto khz = d.u32();
-  if (!khz) return tl::unexpected(khz.error());
-  if (*khz > kMaxTscKhz) return d.invalid(fmt::format("TSC frequency of {} kHz", *khz));
-  s.tsc_khz = *khz;
+  auto khz = KILN_TRY_VALUE(d.u32());
+  if (khz > kMaxTscKhz) return d.invalid(fmt::format("TSC frequency of {} kHz", khz));
+  s.tsc_khz = khz;
   KILN_TRY(d.pod(s.mp_state));
   KILN_TRY(check_mp_state(d, s.mp_state.mp_state));
   KILN_TRY(d.pod(s.regs));
   KILN_TRY(d.pod(s.sregs));
   KILN_TRY(d.pod(s.fpu));
-  auto xsave = d.bytes(kMaxXsaveBytes);
-  if (!xsave) return tl::unexpected(xsave.error());
-  if (xsave->size() < sizeof(kvm_xsave)) {
-    return d.invalid(fmt::format("XSAVE area of {} bytes, less than {}", xsave->size(), sizeof(kvm_xsave)));
+  auto xsave = KILN_TRY_VALUE(d.bytes(kMaxXsaveBytes));
+  if (xsave.size() < sizeof(kvm_xsave)) {
+    return d.invalid(fmt::format("XSAVE area of {} bytes, less than {}", xsave.size(), sizeof(kvm_xsave)));
   }
-  s.xsave.assign(xsave->begin(), xsave->end());
+  s.xsave.assign(xsave.begin(), xsave.end());
   KILN_TRY(d.pod(s.xcrs));
   if (s.xcrs.nr_xcrs > KVM_MAX_XCRS || s.xcrs.flags != 0) {
     return d.invalid(fmt::format("{} XCRs with flags {:#x}", s.xcrs.nr_xcrs, s.xcrs.flags));
@@ -129,19 +126,16 @@ Result<VcpuState> decode_vcpu_state(std::span<const uint8_t> bytes, uint32_t ind
     return d.invalid("debug registers: DR6/DR7 upper halves or flags not zero");
   }
   KILN_TRY(d.pod(s.lapic));
-  auto msr_count = d.u32();
-  if (!msr_count) return tl::unexpected(msr_count.error());
-  if (*msr_count > kMaxMsrs) return d.invalid(fmt::format("{} MSRs, more than the limit of {}", *msr_count, kMaxMsrs));
+  auto msr_count = KILN_TRY_VALUE(d.u32());
+  if (msr_count > kMaxMsrs) return d.invalid(fmt::format("{} MSRs, more than the limit of {}", msr_count, kMaxMsrs));
   // Each MSR takes 12 bytes: a count larger than what is left is a truncation, not an allocation.
-  if (*msr_count > d.remaining() / 12) return d.invalid(fmt::format("{} MSRs do not fit in what is left", *msr_count));
-  s.msrs.resize(*msr_count);
+  if (msr_count > d.remaining() / 12) return d.invalid(fmt::format("{} MSRs do not fit in what is left", msr_count));
+  s.msrs.resize(msr_count);
   for (auto& m : s.msrs) {
-    auto idx = d.u32();
-    if (!idx) return tl::unexpected(idx.error());
-    auto data = d.u64();
-    if (!data) return tl::unexpected(data.error());
-    m.index = *idx;
-    m.data = *data;
+    auto idx = KILN_TRY_VALUE(d.u32());
+    auto data = KILN_TRY_VALUE(d.u64());
+    m.index = idx;
+    m.data = data;
   }
   KILN_TRY(check_msrs(d, s.msrs));
   KILN_TRY(d.pod(s.events));

@@ -48,21 +48,16 @@ Status check_pit(Decoder& d, const kvm_pit_state2& pit) {
 
 Result<VmState> save_vm(const VmFd& vm) {
   VmState s;
-  auto master = vm.get_irqchip(VmFd::kPicMaster);
-  if (!master) return tl::unexpected(master.error());
-  auto slave = vm.get_irqchip(VmFd::kPicSlave);
-  if (!slave) return tl::unexpected(slave.error());
-  auto ioapic = vm.get_irqchip(VmFd::kIoapic);
-  if (!ioapic) return tl::unexpected(ioapic.error());
-  auto pit = vm.get_pit2();
-  if (!pit) return tl::unexpected(pit.error());
-  auto clock = vm.get_clock();
-  if (!clock) return tl::unexpected(clock.error());
-  s.pic_master = *master;
-  s.pic_slave = *slave;
-  s.ioapic = *ioapic;
-  s.pit = *pit;
-  s.clock = *clock;
+  auto master = KILN_TRY_VALUE(vm.get_irqchip(VmFd::kPicMaster));
+  auto slave = KILN_TRY_VALUE(vm.get_irqchip(VmFd::kPicSlave));
+  auto ioapic = KILN_TRY_VALUE(vm.get_irqchip(VmFd::kIoapic));
+  auto pit = KILN_TRY_VALUE(vm.get_pit2());
+  auto clock = KILN_TRY_VALUE(vm.get_clock());
+  s.pic_master = master;
+  s.pic_slave = slave;
+  s.ioapic = ioapic;
+  s.pit = pit;
+  s.clock = clock;
   return s;
 }
 

@@ -14,6 +14,7 @@
 #include "common/result.h"
 #include "memory/guest_memory.h"
 #include "snapshot/codec.h"
+#include "virtio/guest_errors.h"
 #include "virtio/queue/split_queue.h"
 
 namespace kiln::virtio {
@@ -22,8 +23,8 @@ namespace kiln::virtio {
 class Interrupt {
  public:
   virtual ~Interrupt() = default;
-  virtual void used_buffer() = 0;     // "used ring updated" (ISR bit 0)
-  virtual void config_changed() = 0;  // "configuration changed" (ISR bit 1)
+  virtual void used_buffer(uint16_t queue) = 0;  // "used ring updated" on `queue` (ISR bit 0)
+  virtual void config_changed() = 0;             // "configuration changed" (ISR bit 1)
 };
 
 struct ActiveQueue {
@@ -90,6 +91,13 @@ class VirtioDevice {
   // treats every byte as untrusted and leaves the device unchanged on error.
   virtual void save_state(snapshot::Encoder& out) const = 0;
   [[nodiscard]] virtual Status restore_state(snapshot::Decoder& in) = 0;
+
+  // The guest's mistakes with this device, seen by the device or by its transport: counted (for
+  // the metrics) and logged within bounds. The VMM sets its label ("virtio-blk rootfs").
+  [[nodiscard]] GuestErrors& guest_errors() const { return guest_errors_; }
+
+ private:
+  mutable GuestErrors guest_errors_;
 };
 
 // Reads `data.size()` bytes at `offset` of a device's plain-data config structure (little-endian,

@@ -54,6 +54,7 @@ inline constexpr uint32_t kIdBlock = 2;
 inline constexpr uint32_t kIdConsole = 3;
 inline constexpr uint32_t kIdRng = 4;
 inline constexpr uint32_t kIdBalloon = 5;
+inline constexpr uint32_t kIdVsock = 19;  // virtio 1.1, 5.10
 
 // Interrupt status bits (ISR, 2.2.2 / Appendix X InterruptStatus).
 inline constexpr uint32_t kInterruptVring = 1;

@@ -1,5 +1,6 @@
 // The guest console on kiln's stdio: stdin (raw when it is a terminal) feeds the UART or the
-// virtio console; Ctrl-A x quits kiln. Guest output goes straight to stdout from the devices.
+// virtio console; Ctrl-A x quits kiln. Guest output reaches stdout through ConsoleOutput
+// (console_output.h), which keeps the UART's and the virtio console's lines whole.
 #pragma once
 
 #include <functional>

@@ -13,12 +13,10 @@ constexpr uint32_t kXcr0 = 0;
 Status emulate_failed_instruction(VcpuFd& vcpu, const kvm_run& run, const GuestMemory& mem,
                                   x86::EmulationCounters& counters) {
   x86::CpuState state;
-  auto regs = vcpu.get_regs();
-  if (!regs) return tl::unexpected(regs.error());
-  auto sregs = vcpu.get_sregs();
-  if (!sregs) return tl::unexpected(sregs.error());
-  state.regs = *regs;
-  state.sregs = *sregs;
+  auto regs = KILN_TRY_VALUE(vcpu.get_regs());
+  auto sregs = KILN_TRY_VALUE(vcpu.get_sregs());
+  state.regs = regs;
+  state.sregs = sregs;
   if (auto xcrs = vcpu.get_xcrs()) {
     for (uint32_t i = 0; i < xcrs->nr_xcrs && i < KVM_MAX_XCRS; ++i) {
       if (xcrs->xcrs[i].xcr == kXcr0) state.xcr0 = xcrs->xcrs[i].value;
@@ -32,26 +30,23 @@ Status emulate_failed_instruction(VcpuFd& vcpu, const kvm_run& run, const GuestM
   if ((ef.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) != 0 && ef.insn_size > 0) {
     bytes.assign(ef.insn_bytes, ef.insn_bytes + std::min<size_t>(ef.insn_size, sizeof(ef.insn_bytes)));
   } else {
-    auto fetched = x86::fetch_instruction(state, mem);
-    if (!fetched) return tl::unexpected(fetched.error());
-    bytes = std::move(*fetched);
+    auto fetched = KILN_TRY_VALUE(x86::fetch_instruction(state, mem));
+    bytes = std::move(fetched);
   }
 
-  auto result = x86::emulate_instruction(bytes, state, mem);
-  if (!result) return tl::unexpected(result.error());
-  counters.record(result->mnemonic);
-  if (result->regs_changed) KILN_TRY(vcpu.set_regs(state.regs));
-  if (result->sregs_changed) KILN_TRY(vcpu.set_sregs(state.sregs));
-  if (result->inject) {
+  auto result = KILN_TRY_VALUE(x86::emulate_instruction(bytes, state, mem));
+  counters.record(result.mnemonic);
+  if (result.regs_changed) KILN_TRY(vcpu.set_regs(state.regs));
+  if (result.sregs_changed) KILN_TRY(vcpu.set_sregs(state.sregs));
+  if (result.inject) {
     // After the register writes, which would drop a queued exception (kvm/api.txt 4.31).
-    auto events = vcpu.get_vcpu_events();
-    if (!events) return tl::unexpected(events.error());
-    events->exception.injected = 1;
-    events->exception.nr = result->inject->vector;
-    events->exception.has_error_code = result->inject->has_error_code ? 1 : 0;
-    events->exception.error_code = result->inject->error_code;
-    events->flags = 0;
-    KILN_TRY(vcpu.set_vcpu_events(*events));
+    auto events = KILN_TRY_VALUE(vcpu.get_vcpu_events());
+    events.exception.injected = 1;
+    events.exception.nr = result.inject->vector;
+    events.exception.has_error_code = result.inject->has_error_code ? 1 : 0;
+    events.exception.error_code = result.inject->error_code;
+    events.flags = 0;
+    KILN_TRY(vcpu.set_vcpu_events(events));
   }
   return {};
 }

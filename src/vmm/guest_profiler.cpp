@@ -21,9 +21,8 @@ Status write_all(int fd, const std::string& text) {
 }  // namespace
 
 Status GuestProfiler::start(std::function<void()> sample_all) {
-  auto thread = SamplingThread::start(settings_.hz, std::move(sample_all));
-  if (!thread) return tl::unexpected(thread.error());
-  thread_ = std::move(*thread);
+  auto thread = KILN_TRY_VALUE(SamplingThread::start(settings_.hz, std::move(sample_all)));
+  thread_ = std::move(thread);
   started_ = std::chrono::steady_clock::now();
   return {};
 }

@@ -8,9 +8,8 @@
 namespace kiln {
 
 Result<std::unique_ptr<IntxResampler>> IntxResampler::start(std::vector<Line> lines) {
-  auto stop = EventFd::create();
-  if (!stop) return tl::unexpected(stop.error());
-  std::unique_ptr<IntxResampler> r(new IntxResampler(std::move(lines), std::move(*stop)));
+  auto stop = KILN_TRY_VALUE(EventFd::create());
+  std::unique_ptr<IntxResampler> r(new IntxResampler(std::move(lines), std::move(stop)));
   r->thread_ = std::thread([p = r.get()] { p->run(); });
   return r;
 }

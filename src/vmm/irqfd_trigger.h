@@ -12,10 +12,9 @@ namespace kiln {
 class IrqfdTrigger final : public IrqTrigger {
  public:
   [[nodiscard]] static Result<std::shared_ptr<IrqfdTrigger>> create(VmFd& vm, uint32_t gsi) {
-    auto event = EventFd::create();
-    if (!event) return tl::unexpected(event.error());
-    KILN_TRY(vm.irqfd(event->fd(), gsi));
-    return std::make_shared<IrqfdTrigger>(std::move(*event));
+    auto event = KILN_TRY_VALUE(EventFd::create());
+    KILN_TRY(vm.irqfd(event.fd(), gsi));
+    return std::make_shared<IrqfdTrigger>(std::move(event));
   }
   explicit IrqfdTrigger(EventFd event) : event_(std::move(event)) {}
   void trigger() override { event_.signal(); }
@@ -30,12 +29,10 @@ class IrqfdTrigger final : public IrqTrigger {
 class IrqfdLevelTrigger final : public IrqTrigger {
  public:
   [[nodiscard]] static Result<std::shared_ptr<IrqfdLevelTrigger>> create(VmFd& vm, uint32_t gsi) {
-    auto event = EventFd::create();
-    if (!event) return tl::unexpected(event.error());
-    auto resample = EventFd::create();
-    if (!resample) return tl::unexpected(resample.error());
-    KILN_TRY(vm.irqfd_resample(event->fd(), resample->fd(), gsi));
-    return std::make_shared<IrqfdLevelTrigger>(std::move(*event), std::move(*resample));
+    auto event = KILN_TRY_VALUE(EventFd::create());
+    auto resample = KILN_TRY_VALUE(EventFd::create());
+    KILN_TRY(vm.irqfd_resample(event.fd(), resample.fd(), gsi));
+    return std::make_shared<IrqfdLevelTrigger>(std::move(event), std::move(resample));
   }
   IrqfdLevelTrigger(EventFd event, EventFd resample) : event_(std::move(event)), resample_(std::move(resample)) {}
   void trigger() override { event_.signal(); }

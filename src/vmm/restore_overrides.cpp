@@ -39,4 +39,11 @@ Status apply_disk_paths(VmConfig& config, std::span<const DiskPathOverride> over
   return {};
 }
 
+Status apply_vsock_uds_path(VmConfig& config, const std::optional<std::string>& path) {
+  if (!path) return {};
+  if (!config.vsock) return fail("--vsock-uds: the snapshot has no vsock device");
+  config.vsock->uds_path = *path;
+  return {};
+}
+
 }  // namespace kiln

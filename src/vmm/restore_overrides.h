@@ -3,13 +3,14 @@
 // own files). Everything else the guest could observe stays as it was saved.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/result.h"
-#include "vmm/vm_config.h"
+#include "config/vm_config.h"
 
 namespace kiln {
 
@@ -20,7 +21,14 @@ struct DiskPathOverride {
 
 struct RestoreOptions {
   std::vector<DiskPathOverride> disk_paths;
+  std::vector<NetTapOverride> net_taps;  // --net-tap ID=NAME (config/net_config.h)
+  // Where the vsock device's host socket goes (--vsock-uds, the API's vsock_override): a restored
+  // copy next to the original VM needs its own.
+  std::optional<std::string> vsock_uds_path;
 };
+
+// Moves the snapshot's vsock socket; an error when the snapshot has no vsock device.
+[[nodiscard]] Status apply_vsock_uds_path(VmConfig& config, const std::optional<std::string>& path);
 
 // "ID=PATH" (--disk-path).
 [[nodiscard]] Result<DiskPathOverride> parse_disk_path_override(std::string_view text);

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "common/result.h"
+
 namespace kiln {
 
 enum class StopKind {
@@ -48,5 +50,10 @@ inline int exit_status(const StopReason& r) {
   }
   return kExitVmmError;
 }
+
+// A VM that cannot be built or restored: a usage error when what the user gave cannot be used
+// (ErrorKind::kConfig: a file that is not a kernel or does not fit the memory, a snapshot that
+// does not decode), else a kiln error.
+inline int exit_status(const Error& e) { return e.kind == ErrorKind::kConfig ? kExitUsage : kExitVmmError; }
 
 }  // namespace kiln

@@ -5,12 +5,15 @@
 
 #include "virtio/blk/block_device.h"
 #include "virtio/console/console.h"
+#include "virtio/net/tap.h"
 #include "virtio/rng/rng.h"
+#include "virtio/vsock/vsock_device.h"
 #include "common/log.h"
 #include "virtio/transports/mmio/mmio_regs.h"
 #include "virtio/transports/pci/pci_legacy_regs.h"
 #include "virtio/transports/pci/pci_legacy_transport.h"
 #include "vmm/irqfd_trigger.h"
+#include "vmm/msix_irqfds.h"
 
 namespace kiln {
 namespace {
@@ -32,17 +35,37 @@ virtio::WindowSize host_window_size() {
 Result<VirtioDevices> VirtioDevices::create(const VmConfig& config, VmFd& vm, const GuestMemory& mem, Bus& mmio,
                                             pci::PciBus* pci, Output console_output) {
   VirtioDevices devices;
-  devices.pci_ = pci != nullptr;
+  devices.pci_bus_ = pci != nullptr;
+  const auto on = [&](std::optional<VirtioTransport> own) { return effective_transport(own, config.virtio_transport); };
   for (const auto& disk : config.disks) {
     auto blk = virtio::blk::BlockDevice::create({disk.path, disk.readonly, disk.serial, disk.direct});
     if (!blk) return wrap("--disk", blk.error());
-    KILN_TRY(devices.add(std::move(*blk), disk.id, vm, mem, mmio, pci));
+    KILN_TRY(devices.add(*blk, disk.id.empty() ? fmt::format("disk{}", devices.drives_.size()) : disk.id,
+                         on(disk.transport), vm, mem, mmio, pci));
+    devices.drives_.push_back({*blk, devices.slots_.back().transport});
   }
-  if (config.rng) KILN_TRY(devices.add(std::make_shared<virtio::Rng>(), "", vm, mem, mmio, pci));
+  for (const NetConfig& net : config.nets) {
+    auto tap = virtio::net::Tap::open(net.host_dev_name);
+    if (!tap) return wrap(fmt::format("network interface {}", net.id), tap.error());
+    auto mac = virtio::net::parse_mac(effective_mac(net));
+    if (!mac) return wrap(fmt::format("network interface {}", net.id), mac.error());
+    auto device = std::make_shared<virtio::net::NetDevice>(std::move(*tap), *mac);
+    KILN_TRY(devices.add(device, net.id, on(net.transport), vm, mem, mmio, pci));
+    devices.nets_.emplace_back(net.id, std::move(device));
+  }
+  if (config.rng) KILN_TRY(devices.add(std::make_shared<virtio::Rng>(), "", on(config.rng_transport), vm, mem, mmio, pci));
   if (config.console == ConsoleKind::kVirtio) {
     auto console = std::make_shared<virtio::ConsoleDevice>(std::move(console_output), host_window_size());
     devices.console_input_ = [console](std::span<const uint8_t> in) { return console->enqueue_input(in); };
-    KILN_TRY(devices.add(console, "", vm, mem, mmio, pci));
+    KILN_TRY(devices.add(console, "", on(config.console_transport), vm, mem, mmio, pci));
+  }
+  if (config.vsock) {
+    virtio::vsock::MuxerOptions options;
+    options.guest_cid = config.vsock->guest_cid;
+    options.uds_path = config.vsock->uds_path;
+    auto vsock = virtio::vsock::VsockDevice::create(std::move(options));
+    if (!vsock) return wrap("vsock", vsock.error());
+    KILN_TRY(devices.add(*vsock, "", on(config.vsock->transport), vm, mem, mmio, pci));
   }
   if (!devices.intx_lines_.empty()) {
     auto resampler = IntxResampler::start(std::move(devices.intx_lines_));
@@ -52,48 +75,51 @@ Result<VirtioDevices> VirtioDevices::create(const VmConfig& config, VmFd& vm, co
   return devices;
 }
 
-Status VirtioDevices::add(std::shared_ptr<virtio::VirtioDevice> device, std::string id, VmFd& vm,
-                          const GuestMemory& mem, Bus& mmio, pci::PciBus* pci) {
+Status VirtioDevices::add(std::shared_ptr<virtio::VirtioDevice> device, std::string id, VirtioTransport transport,
+                          VmFd& vm, const GuestMemory& mem, Bus& mmio, pci::PciBus* pci) {
   const size_t index = slots_.size();
   if (index >= std::size(kVirtioGsis)) return fail("too many virtio devices (at most {})", std::size(kVirtioGsis));
   const std::string name = fmt::format("virtio-{}", device->name());
   std::string kind(device->name());
-  auto slot = pci != nullptr ? add_pci(std::move(device), kVirtioGsis[index], vm, mem, *pci)
-                             : add_mmio(std::move(device), index, vm, mem, mmio);
+  device->guest_errors().set_label(virtio_device_name(kind, id));
+  const bool on_pci = transport == VirtioTransport::kPci;
+  if (on_pci && pci == nullptr) return fail("{}: on virtio-PCI, but the VM has no PCI bus", name);
+  auto slot = on_pci ? add_pci(std::move(device), kVirtioGsis[index], vm, mem, *pci)
+                     : add_mmio(std::move(device), kVirtioGsis[index], vm, mem, mmio);
   if (!slot) return wrap(name, slot.error());
   slot->kind = std::move(kind);
   slot->id = std::move(id);
+  slot->on_pci = on_pci;
+  if (!on_pci) ++mmio_windows_;
   slots_.push_back(std::move(*slot));
   return {};
 }
 
-Result<VirtioSlot> VirtioDevices::add_mmio(std::shared_ptr<virtio::VirtioDevice> device, size_t index, VmFd& vm,
+Result<VirtioSlot> VirtioDevices::add_mmio(std::shared_ptr<virtio::VirtioDevice> device, uint32_t gsi, VmFd& vm,
                                            const GuestMemory& mem, Bus& mmio) {
-  const GuestAddress base = kVirtioMmioBase.unchecked_add(index * virtio::mmio::kWindowSize);
-  const uint32_t gsi = kVirtioGsis[index];
+  const GuestAddress base = kVirtioMmioBase.unchecked_add(mmio_windows_ * virtio::mmio::kWindowSize);
   const std::string name = fmt::format("virtio-{}", device->name());
-  auto irq = IrqfdTrigger::create(vm, gsi);
-  if (!irq) return tl::unexpected(irq.error());
-  auto transport = virtio::MmioTransport::create(mem, std::move(device), std::move(*irq));
-  if (!transport) return tl::unexpected(transport.error());
-  KILN_TRY(mmio.add(base.raw(), virtio::mmio::kWindowSize, *transport, name));
+  auto irq = KILN_TRY_VALUE(IrqfdTrigger::create(vm, gsi));
+  auto transport = KILN_TRY_VALUE(virtio::MmioTransport::create(mem, std::move(device), std::move(irq)));
+  KILN_TRY(mmio.add(base.raw(), virtio::mmio::kWindowSize, transport, name));
   // Queue notifications complete inside KVM (no exit) when the written value names the queue.
-  const auto& notify = (*transport)->notify_events();
+  const auto& notify = transport->notify_events();
   for (size_t q = 0; q < notify.size(); ++q) {
     KILN_TRY(vm.ioeventfd_mmio(notify[q].fd(), base.unchecked_add(virtio::mmio::kQueueNotify), 4, q));
   }
-  return VirtioSlot{"", "", base, gsi, std::move(*transport)};
+  return VirtioSlot{"", "", base, gsi, std::move(transport)};
 }
 
 Result<VirtioSlot> VirtioDevices::add_pci(std::shared_ptr<virtio::VirtioDevice> device, uint32_t gsi, VmFd& vm,
                                           const GuestMemory& mem, pci::PciBus& pci) {
-  auto irq = IrqfdLevelTrigger::create(vm, gsi);
-  if (!irq) return tl::unexpected(irq.error());
-  auto transport = virtio::PciLegacyTransport::create(mem, std::move(device), *irq);
-  if (!transport) return tl::unexpected(transport.error());
-  (*transport)->config().set_interrupt_line(static_cast<uint8_t>(gsi));  // as firmware would (ISA-style GSI)
+  auto irq = KILN_TRY_VALUE(IrqfdLevelTrigger::create(vm, gsi));
+  if (!gsi_routes_) gsi_routes_ = std::make_shared<GsiRoutes>(vm);
+  // One MSI-X vector per queue and one for configuration changes (what the transport offers).
+  auto msi = KILN_TRY_VALUE(MsixIrqfds::create(vm, gsi_routes_, static_cast<uint16_t>(device->num_queues() + 1)));
+  auto transport = KILN_TRY_VALUE(virtio::PciLegacyTransport::create(mem, std::move(device), irq, std::move(msi)));
+  transport->config().set_interrupt_line(static_cast<uint8_t>(gsi));  // as firmware would (ISA-style GSI)
   // The notify ioeventfds follow BAR 0 wherever the guest lets it decode (on the bus's lock).
-  virtio::PciLegacyTransport* t = transport->get();
+  virtio::PciLegacyTransport* t = transport.get();
   auto follow_bar = [&vm, t](int bar, std::optional<uint64_t> old, std::optional<uint64_t> now) {
     if (bar != 0) return;
     const auto& notify = t->notify_events();
@@ -107,25 +133,25 @@ Result<VirtioSlot> VirtioDevices::add_pci(std::shared_ptr<virtio::VirtioDevice> 
       }
     }
   };
-  auto slot = pci.add(*transport, std::move(follow_bar));
-  if (!slot) return tl::unexpected(slot.error());
-  intx_lines_.push_back({(*irq)->resample().fd(), [t] { t->reassert_if_pending(); }});
-  pci_routes_.push_back({*slot, gsi});
-  const GuestAddress io((*transport)->config().bar_address(0));  // the I/O port kiln placed BAR 0 at
-  return VirtioSlot{"", "", io, gsi, std::move(*transport)};
+  auto slot = KILN_TRY_VALUE(pci.add(transport, std::move(follow_bar)));
+  intx_lines_.push_back({irq->resample().fd(), [t] { t->reassert_if_pending(); }});
+  pci_routes_.push_back({slot, gsi});
+  const GuestAddress io(transport->config().bar_address(0));  // the I/O port kiln placed BAR 0 at
+  return VirtioSlot{"", "", io, gsi, std::move(transport)};
 }
 
 std::string VirtioDevices::cmdline_entries() const {
   std::string out;
-  if (pci_) return out;
-  for (const auto& s : slots_) out += fmt::format(" virtio_mmio.device=4K@{:#x}:{}", s.base.raw(), s.gsi);
+  for (const auto& s : slots_) {
+    if (!s.on_pci) out += fmt::format(" virtio_mmio.device=4K@{:#x}:{}", s.base.raw(), s.gsi);
+  }
   return out;
 }
 
 std::vector<x86::MmioDeviceInfo> VirtioDevices::acpi_devices() const {
   std::vector<x86::MmioDeviceInfo> out;
-  if (pci_) return out;
   for (const auto& s : slots_) {
+    if (s.on_pci) continue;
     x86::MmioDeviceInfo info;
     info.base = s.base;
     info.size = virtio::mmio::kWindowSize;
@@ -135,16 +161,14 @@ std::vector<x86::MmioDeviceInfo> VirtioDevices::acpi_devices() const {
   return out;
 }
 
-Status VirtioDevices::restore_state(snapshot::Decoder& in) {
-  KILN_TRY(restore_virtio_slots(slots_, in));
-  if (pci_) {
-    for (const auto& s : slots_) s.transport->reassert_if_pending();
-  }
-  return {};
+std::vector<ManagedDevice> VirtioDevices::managed_devices() const {
+  std::vector<ManagedDevice> out;
+  for (const auto& s : slots_) out.push_back(managed_virtio_device(s));
+  return out;
 }
 
 std::optional<x86::PciRootInfo> VirtioDevices::acpi_pci_root() const {
-  if (!pci_) return std::nullopt;
+  if (!pci_bus_) return std::nullopt;
   x86::PciRootInfo root;
   root.io_min = static_cast<uint16_t>(kPciIoWindow.base);
   root.io_max = static_cast<uint16_t>(kPciIoWindow.base + kPciIoWindow.size - 1);
@@ -154,19 +178,46 @@ std::optional<x86::PciRootInfo> VirtioDevices::acpi_pci_root() const {
   return root;
 }
 
+std::vector<x86::MpPciInterrupt> VirtioDevices::mp_pci_interrupts() const {
+  std::vector<x86::MpPciInterrupt> out;
+  for (const auto& r : pci_routes_) out.push_back({static_cast<uint8_t>(r.slot), static_cast<uint8_t>(r.gsi)});
+  return out;
+}
+
 void VirtioDevices::shutdown() {
   resampler_.reset();  // before the transports its callbacks reach
   for (auto& s : slots_) s.transport->shutdown();
 }
 
 Status VirtioDevices::replace_disk(size_t index, const std::string& path) {
-  size_t seen = 0;
-  for (const auto& slot : slots_) {
-    auto* disk = dynamic_cast<virtio::blk::BlockDevice*>(&slot.transport->device());
-    if (disk == nullptr) continue;
-    if (seen++ == index) return disk->replace_image(path);
+  if (index >= drives_.size()) return fail("there is no disk {}", index);
+  const Drive& drive = drives_[index];
+  // Through the transport: no guest reset or config read overlaps the swap.
+  return drive.transport->change_device([&]() -> Result<bool> {
+    KILN_TRY(drive.device->replace_image(path));
+    return true;  // a new capacity to read
+  });
+}
+
+std::vector<std::pair<std::string, virtio::net::NetCounters>> VirtioDevices::net_counters() const {
+  std::vector<std::pair<std::string, virtio::net::NetCounters>> out;
+  for (const auto& [id, device] : nets_) out.emplace_back(id, device->counters());
+  return out;
+}
+
+size_t VirtioDevices::announce_nets() {
+  size_t asked = 0;
+  for (const auto& [id, device] : nets_) asked += device->announce() ? 1 : 0;
+  return asked;
+}
+
+std::vector<std::pair<std::string, uint64_t>> VirtioDevices::guest_error_counts() const {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (const auto& s : slots_) {
+    const auto& errors = s.transport->device().guest_errors();
+    out.emplace_back(errors.label(), errors.count());
   }
-  return fail("there is no disk {}", index);
+  return out;
 }
 
 }  // namespace kiln

@@ -1,37 +1,32 @@
-// The snapshot section of the VM's virtio devices: pause/resume over all of them in order, and
-// their state with what identifies each one (kind, drive ID, MMIO window, GSI), so that a
-// snapshot is restored only into a VM with the same devices in the same places.
+// One virtio device as the device manager sees it (device_manager.h): its name, pause and resume
+// through its transport, and its snapshot state: where it sits (MMIO window or I/O BAR, GSI),
+// checked on restore so that a snapshot goes only into a VM with the device in the same place,
+// followed by the transport's registers, queue positions and the device's own state.
 #pragma once
 
 #include <memory>
-#include <span>
 #include <string>
 
-#include "common/result.h"
 #include "memory/guest_address.h"
-#include "snapshot/codec.h"
 #include "virtio/transports/legacy/legacy_transport.h"
+#include "vmm/device_manager.h"
 
 namespace kiln {
 
 // One virtio device of the VM, as VirtioDevices places it.
 struct VirtioSlot {
   std::string kind;  // the device's name(): "blk", "rng", "console"
-  std::string id;    // the drive ID of a disk (may be empty); empty for other devices
-  GuestAddress base;
+  std::string id;    // the drive ID of a disk; empty for devices there is one of
+  GuestAddress base;  // the MMIO window, or on PCI the I/O port of BAR 0
   uint32_t gsi = 0;
   std::shared_ptr<virtio::LegacyTransport> transport;
+  bool on_pci = false;  // a virtio-PCI function, else a virtio-mmio window
 };
 
-// Pauses every device in order. A device that cannot complete its requests in flight is logged
-// and stays paused with them; save_virtio_slots then refuses the snapshot.
-void pause_virtio_slots(std::span<const VirtioSlot> slots);
-void resume_virtio_slots(std::span<const VirtioSlot> slots);
-// Every device must be paused.
-[[nodiscard]] Status save_virtio_slots(std::span<const VirtioSlot> slots, snapshot::Encoder& out);
-// Before any vCPU runs, into devices just created from the same configuration, over guest memory
-// already restored. Refuses a snapshot of another device set ("snapshot has 2 disks, this VM has
-// 1"). Leaves the devices paused; on error every transport is reset.
-[[nodiscard]] Status restore_virtio_slots(std::span<const VirtioSlot> slots, snapshot::Decoder& in);
+// "virtio-blk rootfs", "virtio-rng": the device's name in snapshots, logs and metrics.
+[[nodiscard]] std::string virtio_device_name(const std::string& kind, const std::string& id);
+
+// Version 2 of a virtio device's record (version 1 was one section for every virtio device).
+[[nodiscard]] ManagedDevice managed_virtio_device(const VirtioSlot& slot);
 
 }  // namespace kiln

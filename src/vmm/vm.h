@@ -1,4 +1,5 @@
-// A VM assembled in a straight line: memory, VM, irqchip, devices, kernel, vCPUs (as Firecracker's builder).
+// The running VM: its vCPU threads, devices and controls (pause, resume, snapshot, Ctrl-Alt-Del,
+// drive updates, metrics). VmBuilder (builder.h) builds it, from a configuration or a snapshot.
 #pragma once
 
 #include <memory>
@@ -18,20 +19,19 @@
 #include "pci/pci_bus.h"
 #include "vmm/access_log.h"
 #include "vmm/console.h"
+#include "vmm/console_output.h"
+#include "vmm/device_manager.h"
 #include "vmm/guest_profiler.h"
 #include "vmm/pause_gate.h"
-#include "vmm/restore_overrides.h"
 #include "vmm/stop_controller.h"
 #include "vmm/vcpu.h"
 #include "vmm/virtio_devices.h"
-#include "vmm/vm_config.h"
+#include "config/vm_config.h"
 
 namespace kiln {
 
 class Vm {
  public:
-  // Builds everything; nothing runs until run().
-  [[nodiscard]] static Result<std::unique_ptr<Vm>> create(const VmConfig& config);
   Vm(const Vm&) = delete;
   Vm& operator=(const Vm&) = delete;
   ~Vm();
@@ -58,12 +58,6 @@ class Vm {
   // Snapshot (vm_snapshot.cpp): the paused VM's whole state to `snapshot_path` (versioned,
   // checksummed) and its RAM to `mem_path` (sparse).
   [[nodiscard]] Status save_snapshot(const std::string& snapshot_path, const std::string& mem_path);
-  // A VM rebuilt from a snapshot, RAM mapped privately from `mem_path` (pages read on first
-  // touch); every field is validated first and nothing runs until run(). Its devices wait paused
-  // for run() (or resume()). `options` may move its disks to other files.
-  [[nodiscard]] static Result<std::unique_ptr<Vm>> restore(const std::string& snapshot_path,
-                                                           const std::string& mem_path,
-                                                           const RestoreOptions& options = {});
   // What the VM was built from (for a restored VM: the snapshot's configuration).
   [[nodiscard]] const VmConfig& config() const { return config_; }
 
@@ -75,16 +69,9 @@ class Vm {
   [[nodiscard]] std::string metrics_json() const;
 
  private:
+  friend class VmBuilder;  // fills in the members below, in a straight line
   Vm(Kvm kvm, VmFd vm, GuestMemory mem, VmConfig config)
       : kvm_(std::move(kvm)), vm_(std::move(vm)), mem_(std::move(mem)), config_(std::move(config)) {}
-  // KVM, RAM and the VM fd, then everything but the guest's initial state (shared by create and restore).
-  [[nodiscard]] static Result<std::unique_ptr<Vm>> assemble(const VmConfig& config, Kvm kvm, GuestMemory mem);
-  [[nodiscard]] Status setup_irqchip();
-  [[nodiscard]] Status register_memory();
-  [[nodiscard]] Status setup_devices(const VmConfig& config);
-  [[nodiscard]] Status load_kernel(const VmConfig& config);
-  [[nodiscard]] Status create_vcpus(const VmConfig& config);
-  [[nodiscard]] Status set_boot_vcpu_registers();
   void stop_vcpus();
   void start_profiler();
   void finish_profile();
@@ -99,12 +86,16 @@ class Vm {
   VmConfig config_;
   std::vector<std::vector<kvm_cpuid_entry2>> cpuid_;  // what each vCPU was given (KVM cannot read it back)
   std::shared_ptr<I8042> i8042_;
+  // kiln's stdout, shared by the UART and the virtio console without splitting their lines.
+  std::shared_ptr<ConsoleOutput> console_output_;
   bool devices_paused_ = false;  // restored devices wait for run()
+  bool announce_on_resume_ = false;  // restored: network interfaces announce themselves once running
   Bus pio_;
   Bus mmio_;
   std::shared_ptr<pci::PciBus> pci_bus_;  // with --transport pci only
   std::shared_ptr<Serial> serial_;
   VirtioDevices virtio_;  // after mem_: device threads stop before guest RAM is unmapped
+  DeviceManager devices_;  // every device above, in the one order pause and snapshots use
   ConsoleKind console_kind_ = ConsoleKind::kSerial;
   StopController stop_;
   PauseGate pause_gate_;

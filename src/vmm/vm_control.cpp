@@ -38,15 +38,19 @@ Status Vm::pause_locked() {
 }
 
 void Vm::pause_devices() {
-  serial_->pause();
-  virtio_.pause();
+  devices_.pause_all();
   devices_paused_ = true;
 }
 
 void Vm::resume_devices() {
-  virtio_.resume();
-  serial_->resume();
+  devices_.resume_all();
   devices_paused_ = false;
+  if (announce_on_resume_) {
+    // The network may have moved (another host, another tap): the guest tells its peers
+    // (VIRTIO_NET_S_ANNOUNCE; drivers without GUEST_ANNOUNCE are not asked).
+    announce_on_resume_ = false;
+    if (const size_t n = virtio_.announce_nets(); n > 0) log("asked {} network interface(s) to announce the guest", n);
+  }
 }
 
 Status Vm::resume() {
@@ -94,8 +98,20 @@ std::string Vm::metrics_json() const {
   std::lock_guard lock(control_mu_);
   uint64_t exits = 0;
   for (const ExitCounters* c : exit_counters()) exits += c->total();
-  return fmt::format(R"({{"vcpus":{},"memory_mib":{},"paused":{},"emulated_instructions":{},"vcpu_exits":{}}})",
-                     vcpus_.size(), mem_.total_size() / MiB, paused_ ? "true" : "false", emulated_.total(), exits);
+  std::string guest_errors;
+  for (const auto& [label, count] : virtio_.guest_error_counts()) {
+    guest_errors += fmt::format("{}\"{}\":{}", guest_errors.empty() ? "" : ",", label, count);
+  }
+  std::string net;
+  for (const auto& [id, c] : virtio_.net_counters()) {
+    net += fmt::format(
+        R"({}"{}":{{"rx_frames":{},"rx_bytes":{},"rx_drops":{},"rx_filtered":{},"tx_frames":{},"tx_bytes":{},"tx_drops":{}}})",
+        net.empty() ? "" : ",", id, c.rx_frames, c.rx_bytes, c.rx_drops, c.rx_filtered, c.tx_frames, c.tx_bytes,
+        c.tx_drops);
+  }
+  return fmt::format(
+      R"({{"vcpus":{},"memory_mib":{},"paused":{},"emulated_instructions":{},"vcpu_exits":{},"guest_errors":{{{}}},"net":{{{}}}}})",
+      vcpus_.size(), mem_.total_size() / MiB, paused_ ? "true" : "false", emulated_.total(), exits, guest_errors, net);
 }
 
 }  // namespace kiln

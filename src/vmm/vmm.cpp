@@ -4,13 +4,13 @@
 
 #include <chrono>
 
+#include "vmm/builder.h"
 
 namespace kiln {
 
 Result<std::unique_ptr<Vmm>> Vmm::create() {
-  auto wake = EventFd::create();
-  if (!wake) return tl::unexpected(wake.error());
-  return std::unique_ptr<Vmm>(new Vmm(std::move(*wake)));
+  auto wake = KILN_TRY_VALUE(EventFd::create());
+  return std::unique_ptr<Vmm>(new Vmm(std::move(wake)));
 }
 
 Status Vmm::adopt(std::unique_ptr<Vm> vm, bool start_paused) { return hand_over(std::move(vm), start_paused); }
@@ -49,11 +49,11 @@ StopReason Vmm::run(const StopSignals& signals) {
   return vm->run(paused);
 }
 
-api::VmState Vmm::state() const {
+VmState Vmm::state() const {
   std::lock_guard lock(mu_);
-  if (!vm_) return api::VmState::kNotStarted;
-  if (!running_) return start_paused_ ? api::VmState::kPaused : api::VmState::kRunning;
-  return vm_->paused() ? api::VmState::kPaused : api::VmState::kRunning;
+  if (!vm_) return VmState::kNotStarted;
+  if (!running_) return start_paused_ ? VmState::kPaused : VmState::kRunning;
+  return vm_->paused() ? VmState::kPaused : VmState::kRunning;
 }
 
 Result<Vm*> Vmm::running_vm(std::string_view action) const {
@@ -68,7 +68,7 @@ Status Vmm::start(const VmConfig& config) {
     if (vm_ || starting_) return fail("the VM is already started");
     starting_ = true;
   }
-  auto vm = Vm::create(config);
+  auto vm = VmBuilder::build(config);
   std::lock_guard lock(mu_);
   starting_ = false;
   if (!vm) return tl::unexpected(vm.error());
@@ -78,13 +78,16 @@ Status Vmm::start(const VmConfig& config) {
   return {};
 }
 
-Result<VmConfig> Vmm::load_snapshot(const api::SnapshotLoadParams& params) {
+Result<VmConfig> Vmm::load_snapshot(const SnapshotLoadParams& params) {
   {
     std::lock_guard lock(mu_);
     if (vm_ || starting_) return fail("a snapshot can only be loaded before the VM is started");
     starting_ = true;
   }
-  auto vm = Vm::restore(params.snapshot_path, params.mem_file_path);
+  RestoreOptions options;
+  options.net_taps = params.network_overrides;
+  options.vsock_uds_path = params.vsock_uds_path;
+  auto vm = VmBuilder::restore(params.snapshot_path, params.mem_file_path, options);
   std::lock_guard lock(mu_);
   starting_ = false;
   if (!vm) return tl::unexpected(vm.error());
@@ -96,33 +99,28 @@ Result<VmConfig> Vmm::load_snapshot(const api::SnapshotLoadParams& params) {
 }
 
 Status Vmm::pause() {
-  auto vm = running_vm("pause");
-  if (!vm) return tl::unexpected(vm.error());
-  return (*vm)->pause();
+  auto vm = KILN_TRY_VALUE(running_vm("pause"));
+  return vm->pause();
 }
 
 Status Vmm::resume() {
-  auto vm = running_vm("resume");
-  if (!vm) return tl::unexpected(vm.error());
-  return (*vm)->resume();
+  auto vm = KILN_TRY_VALUE(running_vm("resume"));
+  return vm->resume();
 }
 
 Status Vmm::send_ctrl_alt_del() {
-  auto vm = running_vm("send Ctrl-Alt-Del");
-  if (!vm) return tl::unexpected(vm.error());
-  return (*vm)->send_ctrl_alt_del();
+  auto vm = KILN_TRY_VALUE(running_vm("send Ctrl-Alt-Del"));
+  return vm->send_ctrl_alt_del();
 }
 
-Status Vmm::create_snapshot(const api::SnapshotCreateParams& params) {
-  auto vm = running_vm("create a snapshot");
-  if (!vm) return tl::unexpected(vm.error());
-  return (*vm)->save_snapshot(params.snapshot_path, params.mem_file_path);
+Status Vmm::create_snapshot(const SnapshotCreateParams& params) {
+  auto vm = KILN_TRY_VALUE(running_vm("create a snapshot"));
+  return vm->save_snapshot(params.snapshot_path, params.mem_file_path);
 }
 
 Status Vmm::update_drive(size_t index, const std::string& path) {
-  auto vm = running_vm("update a drive");
-  if (!vm) return tl::unexpected(vm.error());
-  return (*vm)->update_drive(index, path);
+  auto vm = KILN_TRY_VALUE(running_vm("update a drive"));
+  return vm->update_drive(index, path);
 }
 
 std::string Vmm::metrics_json() {

@@ -8,15 +8,15 @@
 #include <mutex>
 #include <optional>
 
-#include "api/vmm_controller.h"
 #include "common/event_fd.h"
 #include "vmm/stop_reason.h"
 #include "vmm/stop_signals.h"
 #include "vmm/vm.h"
+#include "vmm/vmm_controller.h"
 
 namespace kiln {
 
-class Vmm final : public api::VmmController {
+class Vmm final : public VmmController {
  public:
   [[nodiscard]] static Result<std::unique_ptr<Vmm>> create();
   Vmm(const Vmm&) = delete;
@@ -28,14 +28,14 @@ class Vmm final : public api::VmmController {
   // stops. `signals` were blocked in the main thread before any other thread started.
   [[nodiscard]] StopReason run(const StopSignals& signals);
 
-  // api::VmmController (from the API thread).
-  [[nodiscard]] api::VmState state() const override;
+  // VmmController (from the API thread).
+  [[nodiscard]] VmState state() const override;
   [[nodiscard]] Status start(const VmConfig& config) override;
   [[nodiscard]] Status pause() override;
   [[nodiscard]] Status resume() override;
   [[nodiscard]] Status send_ctrl_alt_del() override;
-  [[nodiscard]] Status create_snapshot(const api::SnapshotCreateParams& params) override;
-  [[nodiscard]] Result<VmConfig> load_snapshot(const api::SnapshotLoadParams& params) override;
+  [[nodiscard]] Status create_snapshot(const SnapshotCreateParams& params) override;
+  [[nodiscard]] Result<VmConfig> load_snapshot(const SnapshotLoadParams& params) override;
   [[nodiscard]] Status update_drive(size_t index, const std::string& path) override;
   [[nodiscard]] std::string metrics_json() override;
 

@@ -1,6 +1,7 @@
 // Boots each test guest through its boot path and checks what it reports from inside.
 #include <gtest/gtest.h>
 
+
 #include "guest_report.h"
 #include "kvm_test_env.h"
 
@@ -61,7 +62,7 @@ TEST_P(BootPathTest, ReportsBootDataAndResets) {
   ASSERT_TRUE(report) << "no complete guest report in:\n" << r.out << "\nstderr:\n" << r.err;
   EXPECT_EQ(report->boot, GetParam().expect_boot);
   EXPECT_EQ(report->result, "ok");
-  EXPECT_EQ(report->cmdline, cmdline);
+  EXPECT_EQ(report->cmdline, as_booted(cmdline));
   expect_e820(*report, 128ull << 20);
   ASSERT_TRUE(report->has_initrd);
   EXPECT_EQ(report->initrd_size, initrd_bytes.size());
@@ -80,9 +81,19 @@ TEST_P(BootPathTest, NoInitrdAndDefaultCmdline) {
   auto report = parse_guest_report(r.out);
   ASSERT_TRUE(report) << r.out << r.err;
   EXPECT_FALSE(report->has_initrd);
-  EXPECT_EQ(report->cmdline, "console=ttyS0 reboot=k panic=1");
+  EXPECT_EQ(report->cmdline, as_booted("console=ttyS0 reboot=k panic=1"));
   expect_e820(*report, 256ull << 20);
   EXPECT_EQ(report->result, "ok");
+}
+
+TEST(Boot, NoxsaveGivenIsNotAddedAgain) {
+  KILN_REQUIRE_KVM();
+  const std::string cmdline = "console=ttyS0 noxsave action=reset";
+  auto r = run_child(kiln_run({"--kernel", KILN_GUEST_PVH, "--cmdline", cmdline, "--memory", "128M"}), scaled(30s));
+  ASSERT_FALSE(r.timed_out);
+  auto report = parse_guest_report(r.out);
+  ASSERT_TRUE(report) << r.out << r.err;
+  EXPECT_EQ(report->cmdline, cmdline);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllPaths, BootPathTest,

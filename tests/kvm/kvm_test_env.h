@@ -14,6 +14,13 @@
 namespace kiln::test {
 
 inline bool have_kvm() { return ::access("/dev/kvm", R_OK | W_OK) == 0; }
+// The host's KVM is kvm_pvm (as x86::host_is_kvm_pvm() decides).
+inline bool host_is_kvm_pvm() { return ::access("/sys/module/kvm_pvm", F_OK) == 0; }
+// The command line a guest gets from `kiln run --cmdline C` with the default CPU template: on
+// kvm_pvm hosts kiln adds "noxsave" (x86::pvm_kernel_parameters; the guest reads CPUID natively).
+inline std::string as_booted(const std::string& cmdline) {
+  return host_is_kvm_pvm() ? cmdline + " noxsave" : cmdline;
+}
 
 // Skips loudly when the host has no /dev/kvm (the only reason a KVM test may skip).
 #define KILN_REQUIRE_KVM()                                                                        \

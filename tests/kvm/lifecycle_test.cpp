@@ -1,4 +1,4 @@
-// How kiln ends: signals with several vCPUs, guest failures, bad kernels.
+// How kiln ends: signals with several vCPUs, guest failures, bad kernels and snapshots.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -45,12 +45,29 @@ TEST(Lifecycle, EmulationFailureEndsWithAClearMessage) {
   EXPECT_NE(r.err.find("f3 48 0f b8"), std::string::npos) << r.err;
 }
 
-TEST(Lifecycle, NotAKernelIsRefusedByName) {
+TEST(Lifecycle, NotAKernelIsRefusedByNameAsAUsageError) {
   KILN_REQUIRE_KVM();
   TempFile junk(random_bytes(4096, 1));
   auto r = run_child(kiln_run({"--kernel", junk.path()}), scaled(30s));
-  EXPECT_EQ(r.exit_status, 1) << r.err;
+  // ErrorKind::kConfig from the kernel loader: exit status 2, like a missing file.
+  EXPECT_EQ(r.exit_status, 2) << r.err;
   EXPECT_NE(r.err.find("--kernel " + junk.path()), std::string::npos) << r.err;
+}
+
+TEST(Lifecycle, RestoringWhatIsNotASnapshotIsAUsageError) {
+  // Needs no KVM: the snapshot is read and checked before /dev/kvm is opened.
+  TempFile junk(random_bytes(4096, 2));
+  auto r = run_child({KILN_BINARY, "restore", "--snapshot", junk.path(), "--mem", junk.path()}, scaled(30s));
+  EXPECT_EQ(r.exit_status, 2) << r.err;
+  EXPECT_NE(r.err.find(junk.path() + " is not a kiln snapshot"), std::string::npos) << r.err;
+}
+
+TEST(Lifecycle, AMissingSnapshotFileIsAKilnError) {
+  // A failed read is ErrorKind::kIo, not a usage error (kiln checks no restore path beforehand).
+  auto r = run_child({KILN_BINARY, "restore", "--snapshot", "/nonexistent/vm.snap", "--mem", "/nonexistent/vm.mem"},
+                     scaled(30s));
+  EXPECT_EQ(r.exit_status, 1) << r.err;
+  EXPECT_NE(r.err.find("/nonexistent/vm.snap: No such file or directory"), std::string::npos) << r.err;
 }
 
 TEST(Lifecycle, MissingKernelFileIsAUsageError) {

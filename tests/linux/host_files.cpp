@@ -60,6 +60,13 @@ size_t first_difference(const std::string& a, const std::string& b) {
   return i;
 }
 
+std::string sha256_hex(const std::string& bytes) {
+  TempDir dir;
+  if (!write_file(dir.file("f"), bytes)) return "";
+  const ChildResult r = run_child({"/usr/bin/sha256sum", dir.file("f")}, std::chrono::seconds(60));
+  return r.out.substr(0, r.out.find(' '));
+}
+
 std::string without_cr(const std::string& text) {
   std::string out;
   for (const char c : text) {

@@ -41,6 +41,9 @@ ChildResult run_host_shell(const std::string& script,
 // The first offset where two byte strings differ (or the shorter size), for failure messages.
 size_t first_difference(const std::string& a, const std::string& b);
 
+// The sha256 of `bytes` as sha256sum prints it (runs /usr/bin/sha256sum).
+std::string sha256_hex(const std::string& bytes);
+
 // Console text without the tty's '\r' (ONLCR).
 std::string without_cr(const std::string& text);
 

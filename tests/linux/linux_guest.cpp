@@ -3,7 +3,9 @@
 #include <cstdlib>
 #include <memory>
 #include <sstream>
+#include <utility>
 
+#include "child_output_log.h"
 #include "kvm_test_env.h"
 
 namespace kiln::test {
@@ -32,10 +34,10 @@ bool guest_kit(GuestKit& kit) { return kit_from_env("KILN_GUEST_KERNEL", "KILN_G
 }
 
 void expect_agent_ran(const AgentRun& run) {
-  ASSERT_FALSE(run.vmm.timed_out) << run.vmm.out;
-  ASSERT_TRUE(run.ready) << run.vmm.out << run.vmm.err;
-  EXPECT_EQ(run.vmm.exit_status, 0) << run.vmm.err;
-  EXPECT_EQ(run.status, 0) << run.vmm.out;
+  ASSERT_FALSE(run.vmm.timed_out) << output_tail(run.vmm.out);
+  ASSERT_TRUE(run.ready) << output_tail(run.vmm.out) << output_tail(run.vmm.err);
+  EXPECT_EQ(run.vmm.exit_status, 0) << output_tail(run.vmm.err);
+  EXPECT_EQ(run.status, 0) << output_tail(run.vmm.out);
 }
 
 std::string base64(const std::string& text) {
@@ -73,27 +75,15 @@ bool write_extended_initrd(const GuestKit& kit, const std::vector<ArchiveFile>& 
   return write_file(path, bytes + newc_archive(files));
 }
 
-AgentRun run_in_guest(const GuestKit& kit, const std::string& command, const GuestOptions& options) {
-  using namespace std::chrono_literals;
+std::string agent_cmdline(const std::string& command, const GuestOptions& options) {
   std::string cmdline = options.console + " reboot=k panic=-1 kiln.cmd=" + base64(command);
   if (!options.extra_cmdline.empty()) cmdline += " " + options.extra_cmdline;
+  return cmdline;
+}
+
+AgentRun agent_run_of(ChildResult vmm) {
   AgentRun run;
-  if (cmdline.size() > kMaxTestCmdline) {
-    ADD_FAILURE() << "kernel command line of " << cmdline.size() << " bytes (max " << kMaxTestCmdline
-                  << "): put the script in GuestOptions::files";
-    return run;
-  }
-  std::string initrd = kit.initrd;
-  std::unique_ptr<TempDir> scratch;
-  if (!options.files.empty()) {
-    scratch = std::make_unique<TempDir>();
-    initrd = scratch->file("initramfs.cpio");
-    if (!write_extended_initrd(kit, options.files, initrd)) {
-      ADD_FAILURE() << "cannot write " << initrd;
-      return run;
-    }
-  }
-  run.vmm = run_child(kiln_guest_argv(kit, initrd, cmdline, options), scaled(600s));
+  run.vmm = std::move(vmm);
   const std::string& out = run.vmm.out;
   run.ready = out.find("KILN-GUEST-READY") != std::string::npos;
   const auto begin = out.find("KILN-CMD-BEGIN");
@@ -104,6 +94,27 @@ AgentRun run_in_guest(const GuestKit& kit, const std::string& command, const Gue
     run.status = std::atoi(out.c_str() + end + 13);
   }
   return run;
+}
+
+AgentRun run_in_guest(const GuestKit& kit, const std::string& command, const GuestOptions& options) {
+  using namespace std::chrono_literals;
+  const std::string cmdline = agent_cmdline(command, options);
+  if (cmdline.size() > kMaxTestCmdline) {
+    ADD_FAILURE() << "kernel command line of " << cmdline.size() << " bytes (max " << kMaxTestCmdline
+                  << "): put the script in GuestOptions::files";
+    return {};
+  }
+  std::string initrd = kit.initrd;
+  std::unique_ptr<TempDir> scratch;
+  if (!options.files.empty()) {
+    scratch = std::make_unique<TempDir>();
+    initrd = scratch->file("initramfs.cpio");
+    if (!write_extended_initrd(kit, options.files, initrd)) {
+      ADD_FAILURE() << "cannot write " << initrd;
+      return {};
+    }
+  }
+  return agent_run_of(run_child(kiln_guest_argv(kit, initrd, cmdline, options), scaled(600s)));
 }
 
 AgentRun run_in_guest(const GuestKit& kit, const std::string& command, int cpus, const std::string& memory,

@@ -61,10 +61,16 @@ inline constexpr size_t kMaxTestCmdline = 1700;
 // the command. Use as ASSERT_NO_FATAL_FAILURE(expect_agent_ran(run)).
 void expect_agent_ran(const AgentRun& run);
 
+// The agent's markers in a finished VMM's output: READY, the command's output and its status.
+AgentRun agent_run_of(ChildResult vmm);
+
 // Runs `command` through the agent (kiln.cmd=<base64>).
 AgentRun run_in_guest(const GuestKit& kit, const std::string& command, const GuestOptions& options);
 AgentRun run_in_guest(const GuestKit& kit, const std::string& command, int cpus, const std::string& memory,
                       const std::string& extra_cmdline = "");
+
+// The kernel command line run_in_guest() gives the agent for `command`.
+std::string agent_cmdline(const std::string& command, const GuestOptions& options);
 
 // The argv of `kiln run` for `options` with `cmdline` (console + the rest) and `initrd`.
 std::vector<std::string> kiln_guest_argv(const GuestKit& kit, const std::string& initrd, const std::string& cmdline,

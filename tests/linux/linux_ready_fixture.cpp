@@ -38,7 +38,8 @@ TEST(LinuxReadyFixture, BootOnceAndSnapshotWithTheShellWaiting) {
                        "--disk", f.raw + ",serial=kiln-raw-0",
                        "--disk", f.readonly + ",readonly,serial=kiln-ro-1",
                        "--disk", f.ext4 + ",serial=kiln-ext4-2",
-                       "--rng"};
+                       "--rng",
+                       "--vsock", "cid=3,uds=" + f.dir + "/vsock.sock"};
   ChildProcess vmm(kiln_guest_argv(kit, kit.initrd, "console=ttyS0 reboot=k panic=-1 kiln.shell=1", options),
                    ChildStdin::kPipe);
   ASSERT_TRUE(vmm.wait_for_output("KILN-CMD-BEGIN", scaled(600s))) << vmm.out();

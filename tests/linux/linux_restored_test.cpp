@@ -47,9 +47,9 @@ v vdb.head "$(od -An -v -tx1 -N16 /dev/vdb | tr -d ' \n')"
 TEST(LinuxRestored, TheDisksAndTheRngAreThereWithTheirSizesSerialsAndBytes) {
   KILN_RESTORE_READY_GUEST(guest);
   auto v = run_checked(guest, kFoundScript);
-  // Three disks and the rng, each found once (command line and ACPI describe the same devices:
+  // Three disks, the rng and vsock, each found once (command line and ACPI describe the same devices:
   // one probe wins, the other gets -EBUSY).
-  EXPECT_EQ(v["virtio.ids"], "0x0002 0x0002 0x0002 0x0004 ");
+  EXPECT_EQ(v["virtio.ids"], "0x0002 0x0002 0x0002 0x0004 0x0013 ");
   EXPECT_EQ(v["vda.size"], std::to_string(kRawBytes / kSector));
   EXPECT_EQ(v["vdb.size"], std::to_string(kReadOnlyBytes / kSector));
   EXPECT_EQ(v["vdc.size"], std::to_string(kExt4Bytes / kSector));

@@ -89,7 +89,12 @@ TEST(LinuxStock, AcpiFindsTheVirtioMmioDevicesAndTheDisksHaveTheirSizes) {
 
   // The stock kernel, its modules loaded from the initramfs.
   EXPECT_TRUE(v["release"].ends_with("-amd64")) << v["release"];
-  EXPECT_EQ(v["modules"], "virtio virtio_blk virtio_console virtio_mmio virtio_ring virtio_rng ");
+  // build-stock also packs virtio_pci and virtio_net (with failover/net_failover) for the network tests
+  // and the vsock modules for linux_stock_vsock_test.cpp.
+  EXPECT_EQ(v["modules"],
+            "failover net_failover virtio virtio_blk virtio_console virtio_mmio virtio_net virtio_pci "
+            "virtio_pci_legacy_dev virtio_pci_modern_dev virtio_ring virtio_rng vmw_vsock_virtio_transport "
+            "vmw_vsock_virtio_transport_common vsock ");
   EXPECT_EQ(v["dyndbg"], "0");
 
   // Not the command line: kiln appended 4 virtio_mmio.device= entries, but this virtio_mmio has no

@@ -1,4 +1,5 @@
-// The "ready" guest: the kiln guest kernel with three disks and virtio-rng, booted once per test
+// The "ready" guest: the kiln guest kernel with three disks, virtio-rng and virtio-vsock (CID 3),
+// booted once per test
 // run by the CTest fixture LinuxReadyFixture, snapshotted with its shell waiting for input, and
 // restored in a new kiln process by each LinuxRestored test (issue: a Linux test costs seconds,
 // not a boot). Each restore gets its own copies of the disk images (kiln restore --disk-path).
@@ -60,6 +61,9 @@ class RestoredGuest {
   [[nodiscard]] const std::string& console() const;
   [[nodiscard]] ChildProcess& vmm() { return *vmm_; }
   [[nodiscard]] std::string file(const std::string& name) const { return dir_.file(name); }
+  // This restore's vsock socket (--vsock-uds): host programs connect here, guest connections to
+  // host port P reach vsock_uds() + "_P".
+  [[nodiscard]] std::string vsock_uds() const { return dir_.file("vsock.sock"); }
 
  private:
   ScratchDir dir_;

@@ -33,6 +33,9 @@ RestoredGuest::RestoredGuest(const std::vector<std::string>& extra_args) {
     argv.push_back("--disk-path");
     argv.push_back("disk" + std::to_string(i) + "=" + disk(disks[i].first));
   }
+  // Restores run side by side: each needs its own vsock socket.
+  argv.push_back("--vsock-uds");
+  argv.push_back(vsock_uds());
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   vmm_ = std::make_unique<ChildProcess>(argv, ChildStdin::kPipe);
 }

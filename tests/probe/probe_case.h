@@ -2,6 +2,7 @@
 // must fail, checks of the lines and of the raw run, and the virtio devices to attach.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -28,6 +29,9 @@ struct ProbeCase {
   DeviceSpec devices{};
   // Checks of the raw run: stdout, and the disk image afterwards ("" without a disk).
   void (*after)(const std::string& out, const std::string& disk) = nullptr;
+  // How long kiln may take (scaled by KILN_TEST_TIME_SCALE): a scenario whose work is a count of
+  // VM exits needs more on a loaded or emulated host than one that waits for a device.
+  std::chrono::seconds limit{30};
   friend void PrintTo(const ProbeCase& c, std::ostream* os) { *os << '"' << c.cmdline << '"'; }
 };
 
@@ -42,5 +46,8 @@ void expect_ok(const ProbeOutput& out, const std::vector<std::string>& checks);
 [[nodiscard]] std::vector<ProbeCase> pci_probe_cases();
 // Those, and kiln's own PCI bus seen by probe=pci-scan.
 [[nodiscard]] std::vector<ProbeCase> kiln_pci_probe_cases();
+// kiln with the disk on PCI (--disk PATH,transport=pci) and the rng on virtio-mmio: pci-scan,
+// rng and virtio-pci each find their device on its own transport.
+[[nodiscard]] std::vector<ProbeCase> kiln_mixed_transport_probe_cases();
 
 }  // namespace kiln::test

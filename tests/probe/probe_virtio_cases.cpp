@@ -1,6 +1,6 @@
 // The virtio cases of the probe harness: mmio-regs, blk (functional, read-only, bench), rng,
 // console and hostile on virtio-mmio for kiln and QEMU microvm, and virtio-pci and pci-regs for
-// kiln (--transport pci) and QEMU -M pc.
+// kiln (--transport pci) and QEMU -M pc (virtio-pci, pci-regs, pci-msix).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -70,6 +70,12 @@ void check_blk_bench(const ProbeOutput& out) {
   EXPECT_GT(field_number(*r, "iops").value_or(0), 0) << r->detail;
   EXPECT_GT(field_number(*r, "mbps").value_or(0), 0) << r->detail;
   expect_ok(out, {"blk.bench"});
+}
+
+// blk.bench over legacy virtio-PCI: found on bus 0, the same figures.
+void check_blk_bench_pci(const ProbeOutput& out) {
+  expect_ok(out, {"blk.found", "blk.driver_ok", "blk.reset"});
+  check_blk_bench(out);
 }
 
 void check_rng(const ProbeOutput& out) {
@@ -145,6 +151,14 @@ void check_pci_regs(const ProbeOutput& out) {
   EXPECT_EQ(devices[1]->fields.at("pci_id"), "0x1005") << devices[1]->detail;
 }
 
+void check_pci_msix(const ProbeOutput& out) {
+  for (const char* c : {"pci-msix.capability", "pci-msix.vectors", "pci-msix.interrupt", "pci-msix.mask",
+                        "pci-msix.intx"}) {
+    EXPECT_EQ(out.find_all("ok", c).size(), 2u) << c << ": one per function (blk, rng)";
+  }
+  expect_ok(out, {"pci-msix.count"});
+}
+
 void check_kiln_pci_scan(const ProbeOutput& out) {
   const auto fns = out.find_all("info", "pci");
   ASSERT_EQ(fns.size(), 3u);
@@ -153,6 +167,36 @@ void check_kiln_pci_scan(const ProbeOutput& out) {
   EXPECT_EQ(fns[1]->fields.at("device_id"), "0x1001") << "virtio-blk: " << fns[1]->detail;
   EXPECT_EQ(fns[2]->fields.at("device_id"), "0x1005") << "virtio-rng: " << fns[2]->detail;
   EXPECT_EQ(fns[2]->fields.at("device"), "2") << fns[2]->detail;
+}
+
+// Mixed transports (the disk on PCI, the rng on virtio-mmio): the rng alone on the command line,
+// in the first window with the second device's GSI.
+void check_rng_alone_on_mmio(const ProbeOutput& out) {
+  const auto devices = out.find_all("info", "virtio-mmio");
+  ASSERT_EQ(devices.size(), 1u) << "the rng only";
+  EXPECT_EQ(devices[0]->detail, "index=0 base=0xd0000000 size=0x1000 irq=6");
+}
+
+void check_mixed_pci_scan(const ProbeOutput& out) {
+  check_rng_alone_on_mmio(out);
+  const auto fns = out.find_all("info", "pci");
+  ASSERT_EQ(fns.size(), 2u) << "the host bridge and the disk";
+  EXPECT_EQ(fns[0]->fields.at("class"), "0x60000") << "host bridge: " << fns[0]->detail;
+  EXPECT_EQ(fns[1]->fields.at("device_id"), "0x1001") << "virtio-blk: " << fns[1]->detail;
+}
+
+void check_mixed_rng(const ProbeOutput& out) {
+  check_rng_alone_on_mmio(out);
+  check_rng(out);
+}
+
+void check_mixed_virtio_pci(const ProbeOutput& out) {
+  check_rng_alone_on_mmio(out);
+  EXPECT_EQ(out.find_all("ok", "virtio-pci.request").size(), 1u) << "blk only";
+  expect_ok(out, {"virtio-pci.count", "virtio-pci.reset"});
+  const ProbeLine* fn = out.find("info", "virtio-pci");
+  ASSERT_NE(fn, nullptr);
+  EXPECT_EQ(fn->fields.at("id"), "2") << fn->detail;
 }
 
 }  // namespace
@@ -180,7 +224,16 @@ std::vector<ProbeCase> virtio_probe_cases() {
 
 std::vector<ProbeCase> pci_probe_cases() {
   return {{"virtio_pci", "probe=virtio-pci virtio-pci.expect=2", {}, check_virtio_pci, kDiskAndRng},
-          {"pci_regs", "probe=pci-regs pci-regs.expect=2", {}, check_pci_regs, kDiskAndRng}};
+          {"pci_regs", "probe=pci-regs pci-regs.expect=2", {}, check_pci_regs, kDiskAndRng},
+          {"pci_msix", "probe=pci-msix pci-msix.expect=2", {}, check_pci_msix, kDiskAndRng},
+          {"blk_bench_pci", "probe=blk blk.bench=randread qd=8 count=2000 blk.transport=pci", {},
+           check_blk_bench_pci, kDisk}};
+}
+
+std::vector<ProbeCase> kiln_mixed_transport_probe_cases() {
+  return {{"pci_scan", "probe=pci-scan expect=2", {}, check_mixed_pci_scan, kDiskAndRng},
+          {"rng", "probe=rng", {}, check_mixed_rng, kDiskAndRng},
+          {"virtio_pci", "probe=virtio-pci virtio-pci.expect=1", {}, check_mixed_virtio_pci, kDiskAndRng}};
 }
 
 std::vector<ProbeCase> kiln_pci_probe_cases() {

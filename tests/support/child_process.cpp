@@ -8,7 +8,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <stdexcept>
 
 extern char** environ;
@@ -22,7 +26,11 @@ int status_code(int status) {
   return -1;
 }
 
+ChildHooks hooks;  // zero-initialised before any constructor runs
+
 }  // namespace
+
+void set_child_hooks(ChildHooks h) { hooks = h; }
 
 ChildProcess::ChildProcess(std::vector<std::string> argv, ChildStdin stdin_mode) {
   int in_pipe[2] = {-1, -1};
@@ -45,6 +53,11 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, ChildStdin stdin_mode)
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   start_ = std::chrono::steady_clock::now();
+  if (hooks.started != nullptr) {
+    std::string command;
+    for (const auto& a : argv) command += (command.empty() ? "" : " ") + a;
+    hooks.started(this, std::move(command));
+  }
   const int rc = ::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (in_pipe[0] >= 0) ::close(in_pipe[0]);
@@ -60,12 +73,36 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, ChildStdin stdin_mode)
   }
 }
 
+namespace {
+
+// waitpid after SIGKILL, bounded: a child stuck in the kernel (state D) does not die, and an
+// unbounded wait would hang the test until ctest's limit with nothing said. Says what it saw.
+void reap_killed(pid_t pid, int& status) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (::waitpid(pid, &status, WNOHANG) != pid) {
+    if (std::chrono::steady_clock::now() >= give_up) {
+      std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+      std::ifstream wchan("/proc/" + std::to_string(pid) + "/wchan");
+      std::string line, where;
+      std::getline(stat, line);
+      std::getline(wchan, where);
+      std::fprintf(stderr, "\n*** child %d still there 20 s after SIGKILL: stat %s, wchan %s ***\n\n",
+                   static_cast<int>(pid), line.c_str(), where.c_str());
+      return;
+    }
+    ::usleep(10000);
+  }
+}
+
+}  // namespace
+
 ChildProcess::~ChildProcess() {
   if (!reaped_ && pid_ > 0) {
     ::kill(pid_, SIGKILL);
     int status = 0;
-    ::waitpid(pid_, &status, 0);
+    reap_killed(pid_, status);
   }
+  if (hooks.finished != nullptr) hooks.finished(this, result_);
   for (const int fd : {in_fd_, out_fd_, err_fd_}) {
     if (fd >= 0) ::close(fd);
   }
@@ -134,9 +171,19 @@ ChildResult ChildProcess::wait(std::chrono::milliseconds timeout) {
       break;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
+      // SIGTERM first, so that a VMM can still say what it saw (kiln prints its exit summary), then
+      // SIGKILL after 3 s.
       result_.timed_out = true;
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
+      ::kill(pid_, SIGTERM);
+      const auto grace = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+      while (::waitpid(pid_, &status, WNOHANG) != pid_) {
+        if (std::chrono::steady_clock::now() >= grace) {
+          ::kill(pid_, SIGKILL);
+          reap_killed(pid_, status);
+          break;
+        }
+        if (!pump(std::chrono::milliseconds(10))) ::usleep(5000);
+      }
       reaped_ = true;
       result_.exit_status = status_code(status);
       break;

@@ -1,6 +1,7 @@
 // Runs a child process for tests: argv, stdin from /dev/null or a pipe the test writes to (e.g.
 // kiln's console input), stdout/stderr captured, a deadline, and a kill by PID (only of the child
-// it started) when the deadline passes.
+// it started) when the deadline passes. A test that fails prints the tail of its children's
+// output (child_output_log.h).
 #pragma once
 
 #include <sys/types.h>
@@ -39,6 +40,8 @@ class ChildProcess {
   ChildResult wait(std::chrono::milliseconds timeout);
   [[nodiscard]] pid_t pid() const { return pid_; }
   [[nodiscard]] const std::string& out() const { return result_.out; }
+  // What has been collected so far (all of it once wait() returned).
+  [[nodiscard]] const ChildResult& result() const { return result_; }
 
  private:
   // Drains the pipes for up to `timeout`; returns false when both pipes are closed.
@@ -52,6 +55,14 @@ class ChildProcess {
   std::chrono::steady_clock::time_point start_;
   ChildResult result_;
 };
+
+// Told of every child started and finished (child_output_log.cpp installs them in test binaries;
+// null elsewhere, e.g. in the benchmarks).
+struct ChildHooks {
+  void (*started)(const ChildProcess* child, std::string command) = nullptr;
+  void (*finished)(const ChildProcess* child, const ChildResult& result) = nullptr;
+};
+void set_child_hooks(ChildHooks hooks);
 
 // Runs argv to completion (or the deadline).
 ChildResult run_child(std::vector<std::string> argv, std::chrono::milliseconds timeout);

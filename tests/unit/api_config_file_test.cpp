@@ -65,6 +65,21 @@ TEST_F(ConfigFileTest, SectionErrorsNameTheSection) {
   EXPECT_NE(error_of(file).find("logger: unknown variant `Chatty`"), std::string::npos);
 }
 
+TEST_F(ConfigFileTest, VsockSection) {
+  json file = minimal();
+  file["vsock"] = {{"guest_cid", 9}, {"uds_path", "/run/v.sock"}};
+  auto r = parse_config_file(file.dump(), HostLimits{});
+  ASSERT_TRUE(r) << r.error().message;
+  auto config = r->build(HostLimits{});
+  ASSERT_TRUE(config) << config.error().message;
+  ASSERT_TRUE(config->vsock);
+  EXPECT_EQ(config->vsock->guest_cid, 9u);
+  EXPECT_EQ(config->vsock->uds_path, "/run/v.sock");
+  EXPECT_EQ(r->to_json()["vsock"], (json{{"guest_cid", 9}, {"uds_path", "/run/v.sock"}}));
+  file["vsock"] = {{"guest_cid", 1}, {"uds_path", "/run/v.sock"}};
+  EXPECT_NE(error_of(file).find("vsock: guest_cid 1"), std::string::npos) << error_of(file);
+}
+
 TEST_F(ConfigFileTest, DevicesKilnLacksMustBeAbsentOrEmpty) {
   json file = minimal();
   file["network-interfaces"] = json::array();
@@ -72,7 +87,10 @@ TEST_F(ConfigFileTest, DevicesKilnLacksMustBeAbsentOrEmpty) {
   file["vsock"] = nullptr;
   EXPECT_EQ(error_of(file), "(accepted)");
   file["network-interfaces"] = json::array({{{"iface_id", "eth0"}, {"host_dev_name", "tap0"}}});
-  EXPECT_EQ(error_of(file), "network-interfaces: kiln has no network device yet");
+  EXPECT_EQ(error_of(file), "(accepted)");  // kiln has network interfaces now
+  file["network-interfaces"] = json::array({{{"iface_id", "eth0"}, {"host_dev_name", "tap0"}},
+                                            {{"iface_id", "eth1"}, {"host_dev_name", "tap0"}}});
+  EXPECT_EQ(error_of(file), "network-interfaces[1]: The host device name tap0 is already in use.");
   file = minimal();
   file["balloon"] = {{"amount_mib", 0}, {"deflate_on_oom", false}};
   EXPECT_EQ(error_of(file), "balloon: kiln has no balloon device yet");

@@ -1,5 +1,5 @@
-// PUT /entropy, /logger and /metrics; the devices kiln does not have yet (network, balloon,
-// vsock, ...) are refused with a 400 that says so, never faked.
+// PUT /entropy, /vsock, /logger and /metrics; the devices kiln does not have yet (network,
+// balloon, ...) are refused with a 400 that says so, never faked.
 #include <fstream>
 #include <sstream>
 
@@ -39,13 +39,63 @@ TEST_F(ApiTest, EntropyDevice) {
   expect_fault(client_.put("/entropy", "{}"), "not supported after starting the microVM");
 }
 
-TEST_F(ApiTest, NetworkInterfacesAreRefused) {
+TEST_F(ApiTest, VsockDevice) {
+  const std::string uds = dir_.path() + "/v.sock";
+  expect_no_content(client_.put("/vsock", json{{"guest_cid", 3}, {"uds_path", uds}}.dump()));
+  EXPECT_EQ(client_.get("/vm/config").json()["vsock"], (json{{"guest_cid", 3}, {"uds_path", uds}}));
+  // The deprecated vsock_id is accepted and shown; a second PUT replaces the first.
+  expect_no_content(client_.put("/vsock", json{{"vsock_id", "vsock0"}, {"guest_cid", 52}, {"uds_path", uds}}.dump()));
+  EXPECT_EQ(client_.get("/vm/config").json()["vsock"],
+            (json{{"guest_cid", 52}, {"uds_path", uds}, {"vsock_id", "vsock0"}}));
+  expect_fault(client_.put("/vsock", json{{"guest_cid", 2}, {"uds_path", uds}}.dump()), "guest CID 2 is reserved");
+  expect_fault(client_.put("/vsock", json{{"guest_cid", 3}}.dump()), "missing field `uds_path`");
+  expect_fault(client_.put("/vsock", json{{"uds_path", uds}}.dump()), "missing field `guest_cid`");
+  expect_fault(client_.put("/vsock", json{{"guest_cid", 3}, {"uds_path", uds}, {"port", 1}}.dump()), "unknown field `port`");
+  expect_fault(client_.put("/vsock", json{{"guest_cid", 3}, {"uds_path", std::string(200, 'a')}}.dump()), "longer than 96");
+  boot_minimal_vm();
+  ASSERT_TRUE(vmm_.started() && vmm_.started()->vsock);
+  EXPECT_EQ(vmm_.started()->vsock->guest_cid, 52u);
+  expect_fault(client_.put("/vsock", json{{"guest_cid", 3}, {"uds_path", uds}}.dump()), "not supported after starting the microVM");
+}
+
+TEST_F(ApiTest, NetworkInterfaces) {
   const json eth0 = {{"iface_id", "eth0"}, {"host_dev_name", "tap0"}, {"guest_mac", "06:00:AC:10:00:02"}};
-  expect_fault(client_.put("/network-interfaces/eth0", eth0.dump()), "kiln has no network device yet");
-  expect_fault(client_.patch("/network-interfaces/eth0", R"({"iface_id": "eth0"})"), "kiln has no network device yet");
+  expect_no_content(client_.put("/network-interfaces/eth0", eth0.dump()));
+  expect_no_content(client_.put("/network-interfaces/eth1", R"({"iface_id": "eth1", "host_dev_name": "tap1"})"));
+  const json nets = client_.get("/vm/config").json()["network-interfaces"];
+  ASSERT_EQ(nets.size(), 2u);
+  EXPECT_EQ(nets[0], json({{"iface_id", "eth0"}, {"host_dev_name", "tap0"}, {"guest_mac", "06:00:ac:10:00:02"}}));
+  EXPECT_EQ(nets[1]["host_dev_name"], "tap1");
+  const std::string derived = nets[1]["guest_mac"];  // kiln's own: locally administered, stable
+  EXPECT_EQ(derived.size(), 17u);
+  EXPECT_EQ(client_.get("/vm/config").json()["network-interfaces"][1]["guest_mac"], derived);
+  // Replacing an interface by its id; a tap or MAC another one has is refused.
+  expect_no_content(client_.put("/network-interfaces/eth1", R"({"iface_id": "eth1", "host_dev_name": "tap2"})"));
+  expect_fault(client_.put("/network-interfaces/eth2", R"({"iface_id": "eth2", "host_dev_name": "tap0"})"),
+               "The host device name tap0 is already in use.");
+  expect_fault(client_.put("/network-interfaces/eth2", R"({"iface_id": "eth2", "host_dev_name": "tap9", "guest_mac": "06:00:ac:10:00:02"})"),
+               "The guest MAC address 06:00:ac:10:00:02 is already in use.");
+  expect_fault(client_.put("/network-interfaces/eth2", R"({"iface_id": "eth2", "host_dev_name": "tap9", "guest_mac": "01:00:5e:00:00:01"})"),
+               "multicast");
+  expect_fault(client_.put("/network-interfaces/eth2", R"({"iface_id": "eth2", "host_dev_name": "a/b"})"), "not an interface name");
+  expect_fault(client_.put("/network-interfaces/eth2", R"({"iface_id": "eth2"})"), "missing field `host_dev_name`");
+  expect_fault(client_.put("/network-interfaces/eth3", eth0.dump()), "The id from the path does not match the id from the body!");
+  expect_fault(client_.put("/network-interfaces/eth2", R"({"iface_id": "eth2", "host_dev_name": "tap9", "rx_rate_limiter": {"bandwidth": {"size": 1, "refill_time": 1}}})"),
+               "field `rx_rate_limiter`: kiln does not rate-limit devices yet");
   expect_fault(client_.put("/network-interfaces/eth0", "{"), "deserializing the json body");
   expect_fault(client_.put("/network-interfaces/eth0", ""), "Empty PUT request.");
-  EXPECT_TRUE(client_.get("/vm/config").json()["network-interfaces"].empty());
+  expect_fault(client_.patch("/network-interfaces/eth0", R"({"iface_id": "eth0"})"), "not supported before starting the microVM");
+  boot_minimal_vm();
+  ASSERT_TRUE(vmm_.started());
+  ASSERT_EQ(vmm_.started()->nets.size(), 2u);
+  EXPECT_EQ(vmm_.started()->nets[0].host_dev_name, "tap0");
+  EXPECT_EQ(vmm_.started()->nets[1].host_dev_name, "tap2");
+  // After boot: PATCH changes rate limiters only, which kiln does not have.
+  expect_no_content(client_.patch("/network-interfaces/eth0", R"({"iface_id": "eth0", "rx_rate_limiter": null})"));
+  expect_fault(client_.patch("/network-interfaces/eth7", R"({"iface_id": "eth7"})"), "no network interface with id `eth7`");
+  expect_fault(client_.patch("/network-interfaces/eth0", R"({"iface_id": "eth0", "tx_rate_limiter": {"ops": {"size": 1, "refill_time": 1}}})"),
+               "kiln does not rate-limit devices yet");
+  expect_fault(client_.put("/network-interfaces/eth0", eth0.dump()), "not supported after starting the microVM");
 }
 
 TEST_F(ApiTest, BalloonIsRefused) {
@@ -59,7 +109,6 @@ TEST_F(ApiTest, BalloonIsRefused) {
 }
 
 TEST_F(ApiTest, OtherFirecrackerFeaturesAreRefused) {
-  expect_fault(client_.put("/vsock", R"({"guest_cid": 3, "uds_path": "/v.sock"})"), "/vsock is not supported by kiln yet");
   expect_fault(client_.put("/mmds", R"({"latest": {}})"), "/mmds is not supported by kiln yet");
   expect_fault(client_.get("/mmds"), "/mmds is not supported by kiln yet");
   expect_fault(client_.put("/cpu-config", R"({"cpuid_modifiers": []})"), "/cpu-config is not supported by kiln yet");

@@ -76,6 +76,23 @@ TEST_F(ApiTest, SnapshotLoadTakesAFileMemoryBackend) {
   EXPECT_EQ(client_.get("/").json()["state"], "Paused");
 }
 
+TEST_F(ApiTest, SnapshotLoadTakesNetworkOverrides) {
+  expect_no_content(client_.put(
+      "/snapshot/load",
+      R"({"snapshot_path": "/s", "mem_file_path": "/m", "network_overrides": [{"iface_id": "eth0", "host_dev_name": "tap7"}]})"));
+  ASSERT_TRUE(vmm_.loaded());
+  ASSERT_EQ(vmm_.loaded()->network_overrides.size(), 1u);
+  EXPECT_EQ(vmm_.loaded()->network_overrides[0].iface_id, "eth0");
+  EXPECT_EQ(vmm_.loaded()->network_overrides[0].host_dev_name, "tap7");
+}
+
+TEST_F(ApiTest, SnapshotLoadTakesAVsockOverride) {
+  expect_no_content(client_.put("/snapshot/load",
+                                R"({"snapshot_path": "/s", "mem_file_path": "/m", "vsock_override": {"uds_path": "/new.sock"}})"));
+  ASSERT_TRUE(vmm_.loaded());
+  EXPECT_EQ(vmm_.loaded()->vsock_uds_path, "/new.sock");
+}
+
 TEST_F(ApiTest, SnapshotLoadBodiesAreChecked) {
   const auto load = [&](const std::string& body) { return client_.put("/snapshot/load", body); };
   expect_fault(load("{"), "deserializing the json body");
@@ -88,9 +105,11 @@ TEST_F(ApiTest, SnapshotLoadBodiesAreChecked) {
   expect_fault(load(R"({"snapshot_path": "/s", "mem_backend": {"backend_path": "/m"}})"), "mem_backend: missing field `backend_type`");
   expect_fault(load(R"({"snapshot_path": "/s", "mem_file_path": "/m", "enable_diff_snapshots": true})"),
                "enable_diff_snapshots: not supported by kiln yet");
-  expect_fault(load(R"({"snapshot_path": "/s", "mem_file_path": "/m", "network_overrides": [{"iface_id": "eth0", "host_dev_name": "tap0"}]})"),
-               "network_overrides: kiln has no network device yet");
+  expect_fault(load(R"({"snapshot_path": "/s", "mem_file_path": "/m", "network_overrides": [{"iface_id": "eth0"}]})"),
+               "network_overrides: missing field `host_dev_name`");
   expect_fault(load(R"({"snapshot_path": "/s", "mem_file_path": "/m", "resume": true})"), "unknown field `resume`");
+  expect_fault(load(R"({"snapshot_path": "/s", "mem_file_path": "/m", "vsock_override": {"path": "/x"}})"),
+               "vsock_override: unknown field `path`");
   EXPECT_FALSE(vmm_.loaded());
   vmm_.fail_next("bad snapshot version");
   expect_fault(load(R"({"snapshot_path": "/s", "mem_file_path": "/m"})"), "Load snapshot error: bad snapshot version");

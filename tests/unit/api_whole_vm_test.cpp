@@ -26,9 +26,12 @@ void expect_same_vm(const VmConfig& a, const VmConfig& b) {
     EXPECT_EQ(a.disks[i].readonly, b.disks[i].readonly) << i;
     EXPECT_EQ(a.disks[i].direct, b.disks[i].direct) << i;
     EXPECT_EQ(a.disks[i].serial, b.disks[i].serial) << i;
+    EXPECT_EQ(a.disks[i].transport, b.disks[i].transport) << i;
   }
   EXPECT_EQ(a.console, b.console);
   EXPECT_EQ(a.rng, b.rng);
+  EXPECT_EQ(a.rng_transport, b.rng_transport);
+  EXPECT_EQ(a.virtio_transport, b.virtio_transport);
 }
 
 class WholeVmTest : public ApiTest {

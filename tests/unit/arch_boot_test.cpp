@@ -33,6 +33,7 @@ TEST(ArchBoot, RejectsUnknownFormats) {
   auto r = load_kernel(mem, BootSpec{junk, {}, "", GuestAddress{}});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("not a Linux kernel"), std::string::npos);
+  EXPECT_EQ(r.error().kind, ErrorKind::kConfig);
 }
 
 TEST(ArchBoot, BzImageGetsGdtAndIdentityTables) {
@@ -81,6 +82,18 @@ TEST(ArchBoot, ErrorsPropagateFromTheLoaders) {
   auto r = load_kernel(mem, BootSpec{test::make_bzimage(o), {}, "", GuestAddress{}});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "boot protocol 2.04 too old (need >= 2.06)");
+  EXPECT_EQ(r.error().kind, ErrorKind::kConfig);
+}
+
+TEST(ArchBoot, AKernelOutsideRamIsAConfigurationErrorNotTheGuests) {
+  auto mem = make_memory();
+  auto o = test::vmlinux_options();
+  o.entry = 64 * GiB;  // far past the test's RAM
+  o.loads[0].paddr = 64 * GiB;
+  auto r = load_kernel(mem, BootSpec{test::make_elf(o), {}, "", GuestAddress{}});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("outside guest RAM"), std::string::npos) << r.error().message;
+  EXPECT_EQ(r.error().kind, ErrorKind::kConfig) << r.error().message;
 }
 
 }  // namespace

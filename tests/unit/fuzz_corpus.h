@@ -11,10 +11,9 @@
 
 namespace kiln::fuzz {
 
+// KILN_FUZZ_CORPUS_DIR is <repo>/fuzz/corpus, defined for the replay tests' sources only.
 inline std::filesystem::path corpus_dir(const std::string& target) {
-  // KILN_TEST_DATA_DIR is <repo>/tests/unit/data (which need not exist): go up lexically.
-  const auto repo = std::filesystem::path(KILN_TEST_DATA_DIR).parent_path().parent_path().parent_path();
-  return repo / "fuzz" / "corpus" / target;
+  return std::filesystem::path(KILN_FUZZ_CORPUS_DIR) / target;
 }
 
 // Every file of the target's corpus, in name order.

@@ -52,5 +52,15 @@ TEST(GuestMemory, Edges) {
   EXPECT_TRUE(mem.fill(GuestAddress(1 * MiB + 60 * KiB), 4 * KiB, 0xaa));
 }
 
+TEST(GuestMemory, AnAddressOutsideRamIsTheGuests) {
+  auto mem = two_regions();
+  auto s = mem.slice(GuestAddress(512 * KiB), 1);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().kind, ErrorKind::kGuest) << s.error().message;
+  auto r = mem.read_obj<uint32_t>(GuestAddress(64 * KiB - 2));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::kGuest);
+}
+
 }  // namespace
 }  // namespace kiln

@@ -10,6 +10,7 @@ TEST(KvmOpen, MissingDeviceNamesTheFix) {
   ASSERT_FALSE(kvm);
   EXPECT_NE(kvm.error().message.find("/nonexistent/kvm does not exist"), std::string::npos);
   EXPECT_NE(kvm.error().message.find("modprobe"), std::string::npos);
+  EXPECT_EQ(kvm.error().kind, ErrorKind::kKvm);
 }
 
 TEST(KvmOpen, NotAKvmDevice) {
@@ -17,6 +18,7 @@ TEST(KvmOpen, NotAKvmDevice) {
   auto kvm = Kvm::open("/dev/null");
   ASSERT_FALSE(kvm);
   EXPECT_NE(kvm.error().message.find("API version"), std::string::npos) << kvm.error().message;
+  EXPECT_EQ(kvm.error().kind, ErrorKind::kKvm);
 }
 
 TEST(KvmOpen, RequiredCapabilitiesAreNamed) {

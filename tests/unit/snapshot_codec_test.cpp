@@ -52,6 +52,7 @@ TEST(SnapshotCodec, TruncationIsAnErrorNamingTheBlob) {
   auto v = d.u32();
   ASSERT_FALSE(v);
   EXPECT_TRUE(contains(v.error().message, "vCPU 1 state is truncated")) << v.error().message;
+  EXPECT_EQ(v.error().kind, ErrorKind::kConfig) << "a snapshot that does not decode is the user's input";
   // A failed read consumes nothing.
   EXPECT_EQ(d.remaining(), 3u);
 }

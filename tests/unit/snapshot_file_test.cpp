@@ -56,7 +56,7 @@ TEST(SnapshotFile, RoundTrip) {
   EXPECT_EQ(std::vector<uint8_t>(config->begin(), config->end()), (std::vector<uint8_t>{1, 2, 3}));
   EXPECT_EQ(f->section(tag::kVmState)->size(), 100u);
   EXPECT_EQ(f->section(tag::vcpu(1))->size(), 0u);
-  auto devices = f->section(tag::kDevices);
+  auto devices = f->section(tag::kDeviceSections);
   ASSERT_FALSE(devices);
   EXPECT_EQ(devices.error().message, "the snapshot has no device state section");
 }
@@ -74,6 +74,7 @@ TEST(SnapshotFile, EveryTruncationIsRefused) {
     ASSERT_FALSE(f) << "length " << len;
     const auto& m = f.error().message;
     EXPECT_TRUE(contains(m, "truncated") || contains(m, "not a kiln snapshot")) << len << ": " << m;
+    EXPECT_EQ(f.error().kind, ErrorKind::kConfig) << len << ": " << m;
   }
 }
 
@@ -87,6 +88,7 @@ TEST(SnapshotFile, EveryFlippedBitIsRefused) {
       ASSERT_FALSE(f) << "byte " << i << " bit " << bit;
       const auto& m = f.error().message;
       EXPECT_TRUE(contains(m, "corrupted") || contains(m, "not a kiln snapshot")) << i << ": " << m;
+      EXPECT_EQ(f.error().kind, ErrorKind::kConfig) << i << ": " << m;
     }
   }
 }
@@ -163,11 +165,11 @@ TEST(SnapshotFile, UnknownRequiredSectionIsRefusedOptionalIsSkipped) {
 TEST(SnapshotFile, DuplicateSectionIsRefused) {
   SnapshotWriter w(test_identity());
   ASSERT_TRUE(w.add(tag::kVmState, {1, 2}));
-  ASSERT_TRUE(w.add(tag::kDevices, {3, 4}));
+  ASSERT_TRUE(w.add(tag::kDeviceSections, {3, 4}));
   auto bad = w.serialize();
   // Rename the second section (devices, tag 4) to VM state (tag 2).
   const size_t tag_at = bad.size() - 4 - 2 - 8 - 4;
-  ASSERT_EQ(bad[tag_at], tag::kDevices);
+  ASSERT_EQ(bad[tag_at], tag::kDeviceSections);
   bad[tag_at] = tag::kVmState;
   reseal(bad);
   auto f = parse_snapshot(bad, "s");
@@ -207,7 +209,7 @@ TEST(SnapshotFile, WriteIsAtomicAndPrivate) {
   EXPECT_EQ(f->section(tag::kVmState)->size(), 3u);
   // A second write replaces the first.
   SnapshotWriter w2(test_identity());
-  ASSERT_TRUE(w2.add(tag::kDevices, {}));
+  ASSERT_TRUE(w2.add(tag::kDeviceSections, {}));
   ASSERT_TRUE(w2.write(path));
   auto g = read_snapshot(path);
   ASSERT_TRUE(g);

@@ -29,6 +29,7 @@ TEST(VirtioBlkImage, SizeNotAMultipleOf512IsRefusedWithTheFix) {
   EXPECT_TRUE(contains(disk.error().message, image.path())) << disk.error().message;
   EXPECT_TRUE(contains(disk.error().message, "multiple of 512")) << disk.error().message;
   EXPECT_TRUE(contains(disk.error().message, "truncate -s %512")) << disk.error().message;
+  EXPECT_EQ(disk.error().kind, ErrorKind::kConfig);
 }
 
 TEST(VirtioBlkImage, MissingFileNamesThePath) {
@@ -37,6 +38,7 @@ TEST(VirtioBlkImage, MissingFileNamesThePath) {
   ASSERT_FALSE(disk.has_value());
   EXPECT_TRUE(contains(disk.error().message, path)) << disk.error().message;
   EXPECT_EQ(disk.error().sys_errno, ENOENT);
+  EXPECT_EQ(disk.error().kind, ErrorKind::kIo);
 }
 
 TEST(VirtioBlkImage, PermissionErrorNamesThePathAndSuggestsReadonly) {

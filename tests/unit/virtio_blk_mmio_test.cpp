@@ -138,8 +138,9 @@ TEST(VirtioBlkMmio, LegacyDriverWithoutFlushOrRingFeatures) {
   EXPECT_EQ(image.read(4 * 512, 1024), std::vector<uint8_t>(1024, 0x6d));
 }
 
-// PATCH /drives: a running disk gets a new backing file; the driver is told through a
-// configuration change and then reads the new file, on the same queue.
+// PATCH /drives: a running disk gets a new backing file through its transport (device paused,
+// register lock held); the driver is told through a configuration change and then reads the new
+// file, on the same queue.
 TEST(VirtioBlkMmio, ReplacingTheImageChangesCapacityAndData) {
   TempImage first(1 * MiB);
   TempImage second(3 * MiB);
@@ -160,16 +161,26 @@ TEST(VirtioBlkMmio, ReplacingTheImageChangesCapacityAndData) {
   EXPECT_EQ(std::vector<uint8_t>(in->host, in->host + 512), first.read(4 * 512, 512));
   s.t.ack_interrupt(s.t.interrupt_status());
 
-  ASSERT_TRUE(s.device->replace_image(second.path()));
+  // Not behind the transport's back while the device runs.
+  EXPECT_FALSE(s.device->replace_image(second.path()));
+  const auto swap = [&](const std::string& path) {
+    return s.transport->change_device([&]() -> Result<bool> {
+      KILN_TRY(s.device->replace_image(path));
+      return true;
+    });
+  };
+  ASSERT_TRUE(swap(second.path()));
   EXPECT_EQ(s.t.interrupt_status() & drv::kInterruptConfig, drv::kInterruptConfig);
   EXPECT_EQ(s.t.config64(drv::blk::kConfigCapacity), 6144u);
   EXPECT_EQ(s.transfer(drv::blk::kTypeIn, 4, {{in->phys, 512}}), kStatusOk);
   EXPECT_EQ(std::vector<uint8_t>(in->host, in->host + 512), std::vector<uint8_t>(512, 0xa5));
 
   // A path that cannot be opened leaves the current file serving.
-  const auto bad = s.device->replace_image(second.path() + ".missing");
+  s.t.ack_interrupt(s.t.interrupt_status());
+  const auto bad = swap(second.path() + ".missing");
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find(".missing"), std::string::npos) << bad.error().message;
+  EXPECT_EQ(s.t.interrupt_status() & drv::kInterruptConfig, 0u);  // nothing changed
   EXPECT_EQ(s.t.config64(drv::blk::kConfigCapacity), 6144u);
   EXPECT_EQ(s.transfer(drv::blk::kTypeIn, 4, {{in->phys, 512}}), kStatusOk);
   EXPECT_EQ(in->host[0], 0xa5);

@@ -182,7 +182,7 @@ TEST_F(PciTransportTest, StatusZeroResetsTheDevice) {
 
 TEST_F(PciTransportTest, IsrReadClearsAndTheLevelIsReassertedWhilePending) {
   EXPECT_EQ(r().read8(regs::kIsr), 0);
-  t_->used_buffer();
+  t_->used_buffer(0);
   t_->config_changed();
   EXPECT_EQ(irq_->count.load(), 2);
   t_->reassert_if_pending();  // the guest's EOI lowered the line, the ISR still holds bits

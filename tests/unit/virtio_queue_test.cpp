@@ -167,6 +167,7 @@ TEST_P(MalformedChainTest, IsRejectedAndReturnedAndTheQueueGoesOn) {
   auto popped = queue_->pop();
   ASSERT_FALSE(popped.has_value()) << "malformed chain accepted";
   EXPECT_NE(popped.error().message.find(GetParam().error_part), std::string::npos) << popped.error().message;
+  EXPECT_EQ(popped.error().kind, ErrorKind::kGuest) << "the driver's mistake, not kiln's";
   // The queue still serves a good chain afterwards.
   raw_desc(5, ok_buf.phys, 64, 0, 0);
   raw_publish(5);
@@ -248,6 +249,7 @@ TEST_F(QueueTest, RunawayAvailableIndexStopsTheQueueUntilReset) {
   auto popped = queue_->pop();
   ASSERT_FALSE(popped.has_value());
   EXPECT_NE(popped.error().message.find("ahead"), std::string::npos) << popped.error().message;
+  EXPECT_EQ(popped.error().kind, ErrorKind::kGuest);
   EXPECT_TRUE(queue_->broken());
   auto again = queue_->pop();
   ASSERT_TRUE(again.has_value());

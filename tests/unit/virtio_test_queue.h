@@ -124,7 +124,7 @@ class DriverQueue {
 
 class RecordingInterrupt final : public Interrupt {
  public:
-  void used_buffer() override { ++used; }
+  void used_buffer(uint16_t) override { ++used; }
   void config_changed() override { ++config; }
   std::atomic<int> used{0};
   std::atomic<int> config{0};

@@ -50,5 +50,17 @@ TEST(RestoreOverrides, UnknownOrRepeatedDrivesAreRefusedByName) {
   EXPECT_NE(empty.error().message.find("it has no drives"), std::string::npos);
 }
 
+TEST(RestoreOverrides, VsockSocketMoves) {
+  VmConfig c = two_disks();
+  EXPECT_TRUE(apply_vsock_uds_path(c, std::nullopt));
+  auto none = apply_vsock_uds_path(c, std::string("/new.sock"));
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().message.find("no vsock device"), std::string::npos) << none.error().message;
+  c.vsock = VsockConfig{3, "/old.sock", ""};
+  ASSERT_TRUE(apply_vsock_uds_path(c, std::string("/new.sock")));
+  EXPECT_EQ(c.vsock->uds_path, "/new.sock");
+  EXPECT_EQ(c.vsock->guest_cid, 3u);
+}
+
 }  // namespace
 }  // namespace kiln

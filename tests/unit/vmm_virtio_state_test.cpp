@@ -1,8 +1,9 @@
-// The virtio section of a VM snapshot (vmm/virtio_state.h): a snapshot goes back only into a VM
-// with the same devices in the same places, says clearly what differs otherwise, and a failed
-// restore leaves every device reset.
+// The device sections of a VM snapshot (vmm/device_manager.h, vmm/virtio_state.h): a snapshot
+// goes back only into a VM with the same devices in the same places, says clearly what differs
+// otherwise (naming the device), and a failed restore leaves every device reset.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,7 +36,7 @@ struct Devices {
     EXPECT_TRUE(d.has_value());
     return add(*d, std::move(id));
   }
-  Devices& rng() { return add(std::make_shared<virtio::Rng>(), ""); }
+  Devices& rng(std::string id = "") { return add(std::make_shared<virtio::Rng>(), std::move(id)); }
   Devices& add(std::shared_ptr<virtio::VirtioDevice> device, std::string id) {
     const size_t i = slots.size();
     auto t = virtio::MmioTransport::create(mem, device, std::make_shared<CountingTrigger>());
@@ -43,6 +44,7 @@ struct Devices {
     slots.push_back({std::string(device->name()), std::move(id), GuestAddress(0xd0000000 + 0x1000 * i),
                      static_cast<uint32_t>(5 + i), *t});
     buses.push_back(*t);
+    EXPECT_TRUE(manager.add(managed_virtio_device(slots.back())));
     return *this;
   }
   // The driver brings up every rng with one queue of 16 entries.
@@ -57,17 +59,12 @@ struct Devices {
     }
   }
   std::vector<uint8_t> save() {
-    pause_virtio_slots(slots);
-    snapshot::Encoder e;
-    auto ok = save_virtio_slots(slots, e);
-    EXPECT_TRUE(ok) << (ok ? "" : ok.error().message);
-    return e.take();
+    manager.pause_all();
+    auto bytes = manager.save_all();
+    EXPECT_TRUE(bytes) << (bytes ? "" : bytes.error().message);
+    return bytes ? *bytes : std::vector<uint8_t>{};
   }
-  Status restore(std::span<const uint8_t> bytes) {
-    snapshot::Decoder d(bytes, "snapshot");
-    KILN_TRY(restore_virtio_slots(slots, d));
-    return d.finish();
-  }
+  Status restore(std::span<const uint8_t> bytes) { return manager.restore_all(bytes); }
   void copy_ram_from(const Devices& other) {
     std::vector<uint8_t> bytes(kRam);
     ASSERT_TRUE(other.mem.read(GuestAddress(0), bytes));
@@ -80,6 +77,7 @@ struct Devices {
   std::vector<std::unique_ptr<virtio::blk::test::TempImage>> images;
   std::vector<VirtioSlot> slots;
   std::vector<std::shared_ptr<virtio::MmioTransport>> buses;  // the slots' register windows
+  DeviceManager manager;
 };
 
 std::string refusal(Devices& vm, std::span<const uint8_t> bytes) {
@@ -99,7 +97,7 @@ TEST(VmmVirtioState, RestoresIntoTheSameDeviceSet) {
   ASSERT_TRUE(b.restore(bytes));
   EXPECT_EQ(b.status(2), drv::kStatusAcknowledge | drv::kStatusDriver | drv::kStatusDriverOk);
   EXPECT_EQ(b.status(0), 0);
-  resume_virtio_slots(b.slots);
+  b.manager.resume_all();
 }
 
 TEST(VmmVirtioState, RefusesAnotherDeviceSet) {
@@ -109,36 +107,32 @@ TEST(VmmVirtioState, RefusesAnotherDeviceSet) {
   {
     Devices b;
     b.disk("root").rng();
-    EXPECT_EQ(refusal(b, bytes), "snapshot has 2 disks, this VM has 1");
+    EXPECT_EQ(refusal(b, bytes), "the snapshot has device \"virtio-blk data\", which this VM does not have");
   }
   {
     Devices b;
     b.disk("root").disk("data");
-    EXPECT_EQ(refusal(b, bytes), "snapshot has 1 virtio-rng device, this VM has 0");
+    EXPECT_EQ(refusal(b, bytes), "the snapshot has device \"virtio-rng\", which this VM does not have");
   }
   {
     Devices b;
-    b.disk("root").disk("other").rng();
-    EXPECT_EQ(refusal(b, bytes),
-              "virtio device 1: snapshot has disk \"data\" at 0xd0001000 (GSI 6), this VM has disk \"other\" at "
-              "0xd0001000 (GSI 6)");
+    b.disk("root").disk("data").disk("more").rng();
+    EXPECT_EQ(refusal(b, bytes), "the snapshot has no device \"virtio-blk more\", which this VM has");
   }
   {
     Devices b;
     b.disk("root").rng().disk("data");
-    EXPECT_EQ(refusal(b, bytes),
-              "virtio device 1: snapshot has disk \"data\" at 0xd0001000 (GSI 6), this VM has virtio-rng at "
-              "0xd0001000 (GSI 6)");
+    EXPECT_EQ(refusal(b, bytes), "virtio-rng: the snapshot has it at 0xd0002000 (GSI 7), this VM at 0xd0001000 (GSI 6)");
   }
 }
 
 TEST(VmmVirtioState, MalformedSectionsLeaveEveryDeviceReset) {
   Devices a;
-  a.rng().rng();
+  a.rng("a").rng("b");
   a.start_rngs();
   const auto bytes = a.save();
   Devices b;
-  b.rng().rng();
+  b.rng("a").rng("b");
   b.copy_ram_from(a);
   for (size_t len = 0; len < bytes.size(); ++len) {
     SCOPED_TRACE(len);
@@ -149,19 +143,48 @@ TEST(VmmVirtioState, MalformedSectionsLeaveEveryDeviceReset) {
   auto longer = bytes;
   longer.push_back(0);
   EXPECT_NE(refusal(b, longer).find("trailing"), std::string::npos);
-  auto other_format = bytes;
-  other_format[0] = 2;
-  EXPECT_NE(refusal(b, other_format).find("virtio state format 2"), std::string::npos);
-  // The second device's record is its transport's: its last byte is inside the (empty) rng record
-  // length, so a larger length is a truncation inside that device, reported with its name.
+  // The version after the second device's name.
+  auto other_version = bytes;
+  const std::string name = "virtio-rng b";
+  const auto at = std::search(other_version.begin(), other_version.end(), name.begin(), name.end());
+  ASSERT_NE(at, other_version.end());
+  *(at + static_cast<long>(name.size())) = 7;
+  EXPECT_EQ(refusal(b, other_version),
+            "device \"virtio-rng b\": the snapshot's state has version 7, this kiln reads version 2");
+  // The second device's record ends with its transport's (empty) rng record length: a larger
+  // length is a truncation inside that device, reported with its name.
   auto bad = bytes;
   bad[bad.size() - 4] = 1;
   const std::string message = refusal(b, bad);
-  EXPECT_NE(message.find("virtio device 1 (virtio-rng at 0xd0001000 (GSI 6)) state"), std::string::npos) << message;
+  EXPECT_NE(message.find("virtio-rng b"), std::string::npos) << message;
   EXPECT_EQ(b.status(0), 0);
   ASSERT_TRUE(b.restore(bytes));
   EXPECT_EQ(b.status(0), drv::kStatusAcknowledge | drv::kStatusDriver | drv::kStatusDriverOk);
   EXPECT_EQ(b.status(1), drv::kStatusAcknowledge | drv::kStatusDriver | drv::kStatusDriverOk);
+}
+
+TEST(VmmDeviceManager, RefusesRepeatedNames) {
+  DeviceManager m;
+  ASSERT_TRUE(m.add({"serial", 1, nullptr, nullptr, nullptr, nullptr, nullptr}));
+  auto again = m.add({"serial", 1, nullptr, nullptr, nullptr, nullptr, nullptr});
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().message, "two devices named \"serial\"");
+}
+
+TEST(VmmDeviceManager, PausesInOrderAndResumesInReverse) {
+  DeviceManager m;
+  std::string trace;
+  for (const char* n : {"a", "b", "c"}) {
+    ASSERT_TRUE(m.add({n, 1,
+                       [&trace, n] {
+                         trace += fmt::format("p{} ", n);
+                         return Status{};
+                       },
+                       [&trace, n] { trace += fmt::format("r{} ", n); }, nullptr, nullptr, nullptr}));
+  }
+  m.pause_all();
+  m.resume_all();
+  EXPECT_EQ(trace, "pa pb pc rc rb ra ");
 }
 
 }  // namespace

@@ -122,6 +122,13 @@ TEST(X86PlatformAcpi, Fadt) {
   EXPECT_NE(f.flags & kFadtPowerButton, 0u);
   EXPECT_NE(f.iapc_boot_arch & kBootArch8042, 0u) << "kiln emulates an i8042";
   EXPECT_NE(f.iapc_boot_arch & kBootArchCmosRtcNotPresent, 0u);
+  EXPECT_NE(f.iapc_boot_arch & kBootArchMsiNotSupported, 0u) << "no PCI, no MSI";
+  AcpiConfig with_pci;
+  with_pci.pci_root = PciRootInfo{};
+  auto pci_rsdp = write_acpi_tables(mem, with_pci);
+  ASSERT_TRUE(pci_rsdp.has_value());
+  const Fadt pf = at<Fadt>(find_tables(mem, *pci_rsdp).fadt, 0);
+  EXPECT_EQ(pf.iapc_boot_arch & kBootArchMsiNotSupported, 0u) << "PCI functions offer MSI-X";
   EXPECT_EQ(f.reset_reg.space_id, 1);
   EXPECT_EQ(f.reset_reg.address, 0xcf9u);
   EXPECT_EQ(f.reset_value, 6);

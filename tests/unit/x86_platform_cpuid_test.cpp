@@ -189,6 +189,16 @@ TEST(X86PlatformCpuid, PvmTemplateHidesWhatKvmPvmCannotEmulate) {
   for (const char* f : {"sse4.1", "ssse3", "erms", "fpu", "lm", "x2apic"}) EXPECT_TRUE(has(pvm, f)) << f;
 }
 
+TEST(X86PlatformCpuid, PvmHostsGetNoxsaveWhenXsaveIsHidden) {
+  const auto host = amd_host();
+  const auto pvm = build(host, CpuidConfig{1, "pvm", {}}, 0);
+  EXPECT_EQ(pvm_kernel_parameters(pvm, "console=ttyS0 reboot=k"), "noxsave");
+  EXPECT_EQ(pvm_kernel_parameters(pvm, "console=ttyS0 noxsave quiet"), "") << "already on the command line";
+  EXPECT_EQ(pvm_kernel_parameters(pvm, "noxsaveopt"), "noxsave") << "a different parameter";
+  EXPECT_EQ(pvm_kernel_parameters(build(host, CpuidConfig{1, "none", {}}, 0), ""), "") << "XSAVE offered";
+  EXPECT_EQ(pvm_kernel_parameters(std::vector<kvm_cpuid_entry2>{}, ""), "") << "no leaf 1: nothing known";
+}
+
 TEST(X86PlatformCpuid, OverridesApplyInOrder) {
   const auto host = intel_host();
   auto overrides = parse_feature_overrides("-cx16,+popcnt,-avx2");

@@ -144,6 +144,37 @@ TEST(X86PlatformMpTable, VcpuLimits) {
   EXPECT_LE(kMpFloatingPointerAddr.raw() + mptable_size(kMaxVcpus), kMpTableEnd.raw());
 }
 
+TEST(X86PlatformMpTable, PciBusAndEachFunctionsIntaOnItsPin) {
+  const GuestMemory mem = low_memory();
+  const MpPciInterrupt pci[] = {{1, 5}, {2, 6}};
+  ASSERT_TRUE(write_mptable(mem, 2, {}, pci).has_value());
+  const ParsedMpTable t = parse(mem);
+  EXPECT_EQ(kMpFloatingPointerAddr.raw() + mptable_size(2, true), t.fp.config_table_addr + t.header.base_length);
+  ASSERT_EQ(t.buses.size(), 2u);
+  EXPECT_EQ(std::memcmp(t.buses[0].bus_type, "ISA   ", 6), 0);
+  EXPECT_EQ(std::memcmp(t.buses[1].bus_type, "PCI   ", 6), 0);
+  const uint8_t pci_bus = t.buses[1].bus_id;
+  EXPECT_NE(pci_bus, t.buses[0].bus_id);
+  ASSERT_EQ(t.io_irqs.size(), kIoapicPins) << "one entry per pin, PCI in place of ISA";
+  for (const auto& e : t.io_irqs) {
+    if (e.dest_pin == 5 || e.dest_pin == 6) {
+      EXPECT_EQ(e.source_bus, pci_bus);
+      EXPECT_EQ(e.source_irq, (e.dest_pin - 4) << 2) << "device number in bits 6:2, INTA# = 0";
+      EXPECT_EQ(e.flags, 0xf) << "level-triggered, active low";
+    } else {
+      EXPECT_EQ(e.source_bus, t.buses[0].bus_id);
+      EXPECT_EQ(e.source_irq, e.dest_pin);
+      EXPECT_EQ(e.flags, 0);
+    }
+  }
+  const MpPciInterrupt twice[] = {{1, 5}, {2, 5}};
+  EXPECT_FALSE(write_mptable(mem, 2, {}, twice).has_value());
+  const MpPciInterrupt bad_pin[] = {{1, 24}};
+  EXPECT_FALSE(write_mptable(mem, 2, {}, bad_pin).has_value());
+  const MpPciInterrupt bad_slot[] = {{32, 5}};
+  EXPECT_FALSE(write_mptable(mem, 2, {}, bad_slot).has_value());
+}
+
 TEST(X86PlatformMpTable, NeedsRamUnderTheBiosArea) {
   const MemoryRange small[] = {{GuestAddress(0), 0xf0000}};
   auto mem = GuestMemory::create(small);

@@ -40,6 +40,8 @@ struct PortRegisters {
 
 using Mmio = driver::LegacyMmio<MmioRegisters>;
 using MmioQueue = driver::Queue<Mmio>;
+using PciIo = driver::LegacyPci<PortRegisters>;  // legacy virtio-PCI through I/O BAR 0
+using PciIoQueue = driver::Queue<PciIo>;
 
 // The whole DMA arena, empty (each scenario starts from the beginning).
 [[nodiscard]] driver::Arena dma_arena();

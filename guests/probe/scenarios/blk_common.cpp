@@ -32,11 +32,21 @@ bool read_blk_params(const Context& ctx, BlkParams& p) {
     fail("params", "blk.bench=", p.bench, " is not randread or seqread");
     return false;
   }
+  const Text transport = ctx.text("blk.transport", Text{"mmio"});
+  p.pci = transport == "pci";
+  if (!p.pci && !(transport == "mmio")) {
+    fail("params", "blk.transport=", transport, " is not mmio or pci");
+    return false;
+  }
+  if (p.pci && p.bench.empty()) {
+    fail("params", "blk.transport=pci is for blk.bench only (the functional checks use virtio-mmio)");
+    return false;
+  }
   return true;
 }
 
-bool blk_bring_up(const Context& ctx, const BlkParams& p, driver::Arena& arena, VirtioSetup& dev,
-                  uint16_t queue_size) {
+template <class Setup>
+bool blk_bring_up(const Context& ctx, const BlkParams& p, driver::Arena& arena, Setup& dev, uint16_t queue_size) {
   namespace blk = driver::blk;
   VirtioSetupParams s;
   s.scenario = "blk";
@@ -53,5 +63,9 @@ bool blk_bring_up(const Context& ctx, const BlkParams& p, driver::Arena& arena, 
   result("blk.config", "seg_max=", dec(seg_max), " blk_size=", dec(blk_size));
   return true;
 }
+
+template bool blk_bring_up<VirtioSetup>(const Context&, const BlkParams&, driver::Arena&, VirtioSetup&, uint16_t);
+template bool blk_bring_up<VirtioPciSetup>(const Context&, const BlkParams&, driver::Arena&, VirtioPciSetup&,
+                                           uint16_t);
 
 }  // namespace kiln::probe

@@ -21,14 +21,17 @@ struct BlkParams {
   uint64_t qd = 1;      // bench: requests in flight
   uint64_t count = 0;   // bench: requests in all
   uint64_t bs = 4096;   // bench: bytes per request (a multiple of 512)
+  bool pci = false;     // bench: blk.transport=pci (legacy virtio-PCI on bus 0), else virtio-mmio
 };
 
 // Reads the blk.* parameters (and qd, count, bs for the bench); false after a params failure.
 [[nodiscard]] bool read_blk_params(const Context& ctx, BlkParams& p);
 
 // Finds the virtio-blk device, negotiates (RO, FLUSH, BLK_SIZE, SEG_MAX and the ring features
-// the parameters allow) and sets up queue 0 with at most `queue_size` entries.
-[[nodiscard]] bool blk_bring_up(const Context& ctx, const BlkParams& p, driver::Arena& arena, VirtioSetup& dev,
+// the parameters allow) and sets up queue 0 with at most `queue_size` entries. Setup is
+// VirtioSetup (virtio-mmio) or VirtioPciSetup (legacy virtio-PCI).
+template <class Setup>
+[[nodiscard]] bool blk_bring_up(const Context& ctx, const BlkParams& p, driver::Arena& arena, Setup& dev,
                                 uint16_t queue_size);
 
 void run_blk_bench(const Context& ctx, const BlkParams& p);  // blk_bench.cpp

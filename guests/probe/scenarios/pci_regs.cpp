@@ -114,7 +114,10 @@ void check_isr_clear(Pci& t, uint32_t device, uint32_t virtio_id, driver::Arena&
   }
   q->kick();
   const bool done = wait_used(q.value(), c) == driver::Poll::done && c.token == 9;
-  const uint32_t first = t.interrupt_status();
+  // The device publishes the used entry before it raises the interrupt (and sets ISR): a driver
+  // polling the ring can see the entry first, so wait (bounded) for the bit. ISR is read-to-clear.
+  uint32_t first = 0;
+  for (uint32_t tries = 0; done && first == 0 && tries < 100000; ++tries) first = t.interrupt_status();
   const uint32_t second = t.interrupt_status();
   check("pci-regs.isr_clear", done && (first & 1) != 0 && second == 0, "device=", dec(device),
         " completed=", dec(done ? 1 : 0), " first=", hex(first), " second=", hex(second));

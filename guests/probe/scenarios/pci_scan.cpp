@@ -1,6 +1,7 @@
 // probe=pci-scan: enumerates PCI bus 0 through configuration mechanism #1, the way Linux does
 // before it knows of any host bridge, and compares the number of functions found with
-// expect=N (default 0: kiln without --transport pci has no PCI bus, nor has QEMU microvm by default).
+// expect=N (default 0: kiln with no virtio device on PCI and without --transport pci has no PCI bus,
+// nor has QEMU microvm by default).
 //
 // Lines: PROBE info pci bus=0 device=D function=F vendor=0x.. device_id=0x.. class=0x.. header=0x..
 //        PROBE info pci-scan config_address readback=0x........   (0x80000000 written)

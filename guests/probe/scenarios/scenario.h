@@ -45,5 +45,10 @@ void run_hostile(const Context& ctx);   // hostile.cpp
 void run_virtio_pci(const Context& ctx);  // virtio_pci.cpp
 void run_pci_regs(const Context& ctx);    // pci_regs.cpp
 void run_ticker(const Context& ctx);    // ticker.cpp
+void run_flood(const Context& ctx);     // flood.cpp (flood_kinds.cpp)
+void run_blk_hammer(const Context& ctx);  // blk_hammer.cpp
+void run_pci_msix(const Context& ctx);  // pci_msix.cpp
+void run_net(const Context& ctx);       // net.cpp (net_setup.cpp, net_bench.h)
+void run_vsock(const Context& ctx);     // vsock.cpp (vsock_{port,run,streams,hostile}.cpp)
 
 }  // namespace kiln::probe

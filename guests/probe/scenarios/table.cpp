@@ -18,6 +18,11 @@ constexpr Scenario kScenarios[] = {
     {"virtio-pci", run_virtio_pci},
     {"pci-regs", run_pci_regs},
     {"ticker", run_ticker},
+    {"flood", run_flood},
+    {"blk-hammer", run_blk_hammer},
+    {"pci-msix", run_pci_msix},
+    {"net", run_net},
+    {"vsock", run_vsock},
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "probe/scenarios/virtio_setup.h"
 
+#include "probe/lib/pci.h"
 #include "probe/lib/report.h"
 
 namespace kiln::probe {
@@ -9,6 +10,7 @@ namespace {
 struct CheckName {
   char text[48];
   size_t size;
+  [[nodiscard]] Text view() const { return Text{text, size}; }
 };
 
 CheckName name_of(Text prefix, Text step) {
@@ -21,66 +23,110 @@ CheckName name_of(Text prefix, Text step) {
   return n;
 }
 
+// What follows finding the device, on either transport (virtio 0.9.5, 2.2.1): negotiate, set up
+// the queues (interrupts suppressed: the probe polls), DRIVER_OK.
+template <class Transport>
+bool negotiate_and_start(Transport& t, const VirtioSetupParams& p, driver::Arena& arena,
+                         driver::Queue<Transport>* queues, uint64_t& offered, uint64_t& accepted_out) {
+  uint64_t wanted = p.wanted;
+  if (p.indirect) wanted |= driver::bit(driver::kFeatureIndirectDesc);
+  if (p.event_idx) wanted |= driver::bit(driver::kFeatureEventIdx);
+  const CheckName negotiate = name_of(p.scenario, "negotiate");
+  begin_check(negotiate.view());
+  offered = t.host_features();
+  auto accepted = driver::negotiate(t, wanted);
+  const CheckName features = name_of(p.scenario, "features");
+  result(features.view(), "offered=", hex(offered), " accepted=", hex(accepted.ok() ? accepted.value() : 0));
+  const uint8_t status = t.status();
+  if (!check(negotiate.view(), accepted.ok() && status == 3, "error=", driver::error_name(accepted.error()),
+             " status=", hex(status))) {
+    return false;
+  }
+  accepted_out = accepted.value();
+
+  const CheckName queue = name_of(p.scenario, "queue");
+  begin_check(queue.view());
+  const driver::RingOptions opts = driver::ring_options(accepted_out, p.indirect_max);
+  for (uint16_t i = 0; i < p.queues && i < kMaxSetupQueues; ++i) {
+    auto q = driver::setup_queue(t, arena, i, p.queue_size, opts);
+    if (!q) {
+      fail(queue.view(), "queue=", dec(i), " error=", driver::error_name(q.error()), " num_max=", dec(t.queue_max(i)));
+      return false;
+    }
+    queues[i] = q.value();
+    queues[i].ring().disable_interrupts();  // the probe polls
+    result(queue.view(), "index=", dec(i), " size=", dec(queues[i].ring().size()), " pfn=", hex(t.queue_pfn(i)),
+           " event_idx=", dec(opts.event_idx ? 1 : 0), " indirect_max=", dec(opts.indirect_max));
+  }
+  pass(queue.view());
+
+  const CheckName ok = name_of(p.scenario, "driver_ok");
+  begin_check(ok.view());
+  const driver::Error e = driver::driver_ok(t);
+  return check(ok.view(), e == driver::Error::none, "status=", hex(t.status()));
+}
+
+// Status 0; Status and queue 0's address (QueuePFN) read 0 again.
+template <class Transport>
+void reset_and_check(Transport& t, Text check_name) {
+  begin_check(check_name);
+  t.reset();
+  const uint8_t status = t.status();
+  const uint32_t pfn = t.queue_pfn(0);
+  check(check_name, status == 0 && pfn == 0, "status=", hex(status), " pfn=", hex(pfn));
+}
+
+constexpr uint32_t kPciCommand = 0x04;
+constexpr uint32_t kCommandIo = 1, kCommandMaster = 4;
+constexpr uint32_t kPciBar0 = 0x10;
+constexpr uint32_t kPciSubsystem = 0x2c;  // subsystem vendor (low 16) and ID (high 16)
+
 }  // namespace
 
 bool VirtioSetup::bring_up(const Context& ctx, const VirtioSetupParams& p, driver::Arena& arena) {
   const CheckName found = name_of(p.scenario, "found");
   if (!find_virtio_mmio(ctx.cmdline, p.device_id, where_)) {
-    fail(Text{found.text, found.size}, "no virtio-mmio device with ID ", dec(p.device_id),
-         " among the virtio_mmio.device= entries");
+    fail(found.view(), "no virtio-mmio device with ID ", dec(p.device_id), " among the virtio_mmio.device= entries");
     return false;
   }
   info(p.scenario, " device base=", hex(where_.base), " irq=", dec(where_.irq));
-  pass(Text{found.text, found.size});
+  pass(found.view());
   transport_ = Mmio(MmioRegisters{where_.base});
+  return negotiate_and_start(transport_, p, arena, queues_, offered_, accepted_);
+}
 
-  uint64_t wanted = p.wanted;
-  if (p.indirect) wanted |= driver::bit(driver::kFeatureIndirectDesc);
-  if (p.event_idx) wanted |= driver::bit(driver::kFeatureEventIdx);
-  const CheckName negotiate = name_of(p.scenario, "negotiate");
-  begin_check(Text{negotiate.text, negotiate.size});
-  offered_ = transport_.host_features();
-  auto accepted = driver::negotiate(transport_, wanted);
-  const CheckName features = name_of(p.scenario, "features");
-  result(Text{features.text, features.size}, "offered=", hex(offered_), " accepted=",
-         hex(accepted.ok() ? accepted.value() : 0));
-  const uint8_t status = transport_.status();
-  if (!check(Text{negotiate.text, negotiate.size}, accepted.ok() && status == 3, "error=",
-             driver::error_name(accepted.error()), " status=", hex(status))) {
+void VirtioSetup::reset(Text check_name) { reset_and_check(transport_, check_name); }
+
+bool VirtioPciSetup::bring_up(const Context&, const VirtioSetupParams& p, driver::Arena& arena) {
+  const CheckName found = name_of(p.scenario, "found");
+  bool seen = false;
+  PciFunction where{};
+  (void)pci_scan_bus(0, [&](const PciFunction& fn) {
+    if (seen || fn.vendor_id != driver::pci::kVendorId || fn.device_id < driver::pci::kFirstDeviceId ||
+        fn.device_id > driver::pci::kLastDeviceId) {
+      return;
+    }
+    seen = pci_config_read32(0, fn.device, fn.function, kPciSubsystem) >> 16 == p.device_id;
+    if (seen) where = fn;
+  });
+  if (!seen) {
+    fail(found.view(), "no legacy virtio-PCI function with subsystem ID ", dec(p.device_id), " on bus 0");
     return false;
   }
-  accepted_ = accepted.value();
-
-  const CheckName queue = name_of(p.scenario, "queue");
-  begin_check(Text{queue.text, queue.size});
-  const driver::RingOptions opts = driver::ring_options(accepted_, p.indirect_max);
-  for (uint16_t i = 0; i < p.queues && i < kMaxSetupQueues; ++i) {
-    auto q = driver::setup_queue(transport_, arena, i, p.queue_size, opts);
-    if (!q) {
-      fail(Text{queue.text, queue.size}, "queue=", dec(i), " error=", driver::error_name(q.error()),
-           " num_max=", dec(transport_.queue_max(i)));
-      return false;
-    }
-    queues_[i] = q.value();
-    queues_[i].ring().disable_interrupts();  // the probe polls
-    result(Text{queue.text, queue.size}, "index=", dec(i), " size=", dec(queues_[i].ring().size()),
-           " pfn=", hex(transport_.queue_pfn(i)), " event_idx=", dec(opts.event_idx ? 1 : 0),
-           " indirect_max=", dec(opts.indirect_max));
+  const uint32_t bar0 = pci_config_read32(0, where.device, where.function, kPciBar0);
+  const uint32_t io = bar0 & ~3u;
+  const bool io_bar = (bar0 & 1) != 0 && io != 0 && io <= 0xffff;
+  if (io_bar) info(p.scenario, " device pci=0:", dec(where.device), ".", dec(where.function), " io=", hex(io));
+  if (!check(found.view(), io_bar, "device=", dec(where.device), " function=", dec(where.function), " bar0=",
+             hex(bar0))) {
+    return false;
   }
-  pass(Text{queue.text, queue.size});
-
-  const CheckName ok = name_of(p.scenario, "driver_ok");
-  begin_check(Text{ok.text, ok.size});
-  const driver::Error e = driver::driver_ok(transport_);
-  return check(Text{ok.text, ok.size}, e == driver::Error::none, "status=", hex(transport_.status()));
+  const uint32_t command = pci_config_read32(0, where.device, where.function, kPciCommand) & 0xffff;
+  pci_config_write32(0, where.device, where.function, kPciCommand, command | kCommandIo | kCommandMaster);
+  transport_ = PciIo(PortRegisters{static_cast<uint16_t>(io)});
+  return negotiate_and_start(transport_, p, arena, queues_, offered_, accepted_);
 }
 
-void VirtioSetup::reset(Text check_name) {
-  begin_check(check_name);
-  transport_.reset();
-  const uint8_t status = transport_.status();
-  const uint32_t pfn = transport_.queue_pfn(0);
-  check(check_name, status == 0 && pfn == 0, "status=", hex(status), " pfn=", hex(pfn));
-}
+void VirtioPciSetup::reset(Text check_name) { reset_and_check(transport_, check_name); }
 
 }  // namespace kiln::probe

@@ -39,6 +39,7 @@ struct BootSpec {
 // line, initrd, memory map and boot_params or hvm_start_info; for kLong64 also
 // the GDT and identity page tables (for kPvh32 the GDT only). Every write goes
 // through `mem`. Expects the layout of ram_ranges() (low RAM from 0 past 1 MiB).
+// A kernel, initrd or command line that cannot be loaded is ErrorKind::kConfig.
 [[nodiscard]] Result<BootEntry> load_kernel(const GuestMemory& mem, const BootSpec& spec);
 
 }  // namespace kiln::x86

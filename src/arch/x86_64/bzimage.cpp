@@ -107,30 +107,25 @@ Result<GuestAddress> bzimage_load_address(const BzImage& image, GuestAddress low
 }
 
 Result<BootEntry> load_bzimage(const GuestMemory& mem, const BootSpec& spec) {
-  auto image = parse_bzimage(spec.kernel);
-  if (!image) return tl::unexpected(image.error());
-  auto e820 = e820_map(mem);
-  if (!e820) return tl::unexpected(e820.error());
-  auto load_addr = bzimage_load_address(*image, low_ram_end(mem));
-  if (!load_addr) return tl::unexpected(load_addr.error());
+  auto image = KILN_TRY_VALUE(parse_bzimage(spec.kernel));
+  auto e820 = KILN_TRY_VALUE(e820_map(mem));
+  auto load_addr = KILN_TRY_VALUE(bzimage_load_address(image, low_ram_end(mem)));
 
-  auto st = mem.write(*load_addr, image->protected_mode);
+  auto st = mem.write(load_addr, image.protected_mode);
   if (!st) return wrap("loading the bzImage protected-mode code", st.error());
 
-  SetupHeader hdr = image->header;
-  hdr.code32_start = static_cast<uint32_t>(load_addr->raw());
+  SetupHeader hdr = image.header;
+  hdr.code32_start = static_cast<uint32_t>(load_addr.raw());
   KILN_TRY(write_cmdline(mem, spec.cmdline, hdr.cmdline_size, "the kernel's cmdline_size"));
 
   std::optional<MemoryRange> initrd;
   if (!spec.initrd.empty()) {
     // Never below the kernel's whole init_size area, where it decompresses.
-    const uint64_t floor = align_up(load_addr->raw() + needed_bytes(*image), kPage);
-    auto placed = load_initrd(mem, spec.initrd, floor, hdr.initrd_addr_max);
-    if (!placed) return tl::unexpected(placed.error());
-    initrd = *placed;
+    const uint64_t floor = align_up(load_addr.raw() + needed_bytes(image), kPage);
+    initrd = KILN_TRY_VALUE(load_initrd(mem, spec.initrd, floor, hdr.initrd_addr_max));
   }
-  KILN_TRY(write_zero_page(mem, hdr, initrd, *e820, spec.rsdp));
-  return BootEntry{EntryMode::kLong64, load_addr->unchecked_add(kStartup64Offset), kZeroPageAddr, "bzImage"};
+  KILN_TRY(write_zero_page(mem, hdr, initrd, e820, spec.rsdp));
+  return BootEntry{EntryMode::kLong64, load_addr.unchecked_add(kStartup64Offset), kZeroPageAddr, "bzImage"};
 }
 
 }  // namespace kiln::x86

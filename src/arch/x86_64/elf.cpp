@@ -128,9 +128,7 @@ Result<ElfKernel> parse_elf(std::span<const uint8_t> file) {
   }
   if (kernel.segments.empty()) return fail("ELF has no PT_LOAD segment");
   if (!kernel.pvh_entry) {
-    auto found = find_pvh_in_sections(file, eh);
-    if (!found) return tl::unexpected(found.error());
-    kernel.pvh_entry = *found;
+    kernel.pvh_entry = KILN_TRY_VALUE(find_pvh_in_sections(file, eh));
   }
   return kernel;
 }
@@ -153,33 +151,28 @@ Result<GuestAddress> load_elf_segments(const GuestMemory& mem, std::span<const u
 }
 
 Result<BootEntry> load_elf(const GuestMemory& mem, const BootSpec& spec) {
-  auto kernel = parse_elf(spec.kernel);
-  if (!kernel) return tl::unexpected(kernel.error());
-  auto e820 = e820_map(mem);
-  if (!e820) return tl::unexpected(e820.error());
+  auto kernel = KILN_TRY_VALUE(parse_elf(spec.kernel));
+  auto e820 = KILN_TRY_VALUE(e820_map(mem));
 
-  const uint64_t entry = kernel->pvh_entry ? uint64_t{*kernel->pvh_entry} : kernel->entry;
+  const uint64_t entry = kernel.pvh_entry ? uint64_t{*kernel.pvh_entry} : kernel.entry;
   bool entry_loaded = false;
-  for (const auto& s : kernel->segments) {
+  for (const auto& s : kernel.segments) {
     entry_loaded |= entry >= s.paddr.raw() && entry - s.paddr.raw() < s.memsz;
   }
   if (!entry_loaded) return fail("ELF entry point {:#x} is not inside any PT_LOAD segment", entry);
 
-  auto top = load_elf_segments(mem, spec.kernel, *kernel);
-  if (!top) return tl::unexpected(top.error());
+  auto top = KILN_TRY_VALUE(load_elf_segments(mem, spec.kernel, kernel));
   KILN_TRY(write_cmdline(mem, spec.cmdline, kCmdlineMaxBytes - 1, "kiln's limit"));
 
   std::optional<MemoryRange> initrd;
   if (!spec.initrd.empty()) {
-    auto placed = load_initrd(mem, spec.initrd, align_up(top->raw(), kPage), kDefaultInitrdAddrMax);
-    if (!placed) return tl::unexpected(placed.error());
-    initrd = *placed;
+    initrd = KILN_TRY_VALUE(load_initrd(mem, spec.initrd, align_up(top.raw(), kPage), kDefaultInitrdAddrMax));
   }
-  if (kernel->pvh_entry) {
-    KILN_TRY(write_start_info(mem, initrd, *e820, spec.rsdp));
+  if (kernel.pvh_entry) {
+    KILN_TRY(write_start_info(mem, initrd, e820, spec.rsdp));
     return BootEntry{EntryMode::kPvh32, GuestAddress(entry), kPvhStartInfoAddr, "PVH ELF"};
   }
-  KILN_TRY(write_zero_page(mem, synthetic_setup_header(), initrd, *e820, spec.rsdp));
+  KILN_TRY(write_zero_page(mem, synthetic_setup_header(), initrd, e820, spec.rsdp));
   return BootEntry{EntryMode::kLong64, GuestAddress(entry), kZeroPageAddr, "64-bit ELF"};
 }
 

@@ -9,9 +9,8 @@
 namespace kiln::virtio::blk {
 
 Result<std::shared_ptr<BlockDevice>> BlockDevice::create(const BlockOptions& options, IoMode mode) {
-  auto image = DiskImage::open(options);
-  if (!image) return tl::unexpected(image.error());
-  std::shared_ptr<BlockDevice> device(new BlockDevice(std::move(*image), mode));
+  auto image = KILN_TRY_VALUE(DiskImage::open(options));
+  std::shared_ptr<BlockDevice> device(new BlockDevice(std::move(image), mode));
   // Appendix D configuration layout; constant for the device's life.
   device->config_.capacity = device->image_.capacity_sectors();
   device->config_.seg_max = kSegMax;
@@ -43,81 +42,39 @@ std::unique_ptr<IoEngine> BlockDevice::make_engine() const {
   return make_sync_engine(image_.fd());
 }
 
-Status BlockDevice::activate(Activation activation) {
-  if (activation.queues.empty() || !activation.queues[0].queue) return fail("the request queue was not set up");
-  if (activation.mem == nullptr || activation.interrupt == nullptr) return fail("activation without memory or interrupt");
-  reset();
-  active_ = std::move(activation);
+Status BlockDevice::on_activate() {
   ProcessorOptions options;
   options.label = image_.path();
   options.disk = DiskInfo{image_.capacity_sectors(), image_.readonly()};
   options.serial = image_.serial();
   // Without VIRTIO_BLK_F_FLUSH the driver never flushes: the cache must be write-through.
-  options.write_through = (active_.features & feature(kFFlush)) == 0;
+  options.write_through = !negotiated(kFFlush);
   options.max_in_flight = kQueueSize;
-  processor_ = std::make_unique<RequestProcessor>(*active_.mem, *active_.queues[0].queue, *active_.interrupt,
-                                                  make_engine(), std::move(options));
-  const int notify = active_.queues[0].notify_fd;
-  std::vector<EventLoop::Source> sources;
-  sources.push_back({notify, [this, notify] {
-                       uint64_t count = 0;
-                       [[maybe_unused]] auto n = ::read(notify, &count, sizeof(count));
-                       processor_->service();
-                     }});
-  if (const int done = processor_->completion_fd(); done >= 0) {
-    sources.push_back({done, [this] { processor_->service(); }});
-  }
-  auto loop = EventLoop::start("kiln-blk", std::move(sources), active_.start_paused);
-  if (!loop) {
-    reset();
-    return tl::unexpected(loop.error());
-  }
-  loop_ = std::move(*loop);
-  // Requests made available before DRIVER_OK (or notifies that raced the loop's start) are seen.
-  if (notify >= 0) {
-    const uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(notify, &one, sizeof(one));
-  }
+  options.errors = &guest_errors();
+  SplitQueue* q = queue(0);
+  if (q == nullptr) return fail("the request queue was not set up");
+  processor_ = std::make_unique<RequestProcessor>(mem(), *q, interrupt(), make_engine(), std::move(options));
   return {};
 }
 
-void BlockDevice::reset() {
-  loop_.reset();  // joins the thread: no more service() calls
-  // Waits for the kernel to finish with guest memory; nothing is pushed to the rings.
+std::vector<EventLoop::Source> BlockDevice::extra_sources() {
+  std::vector<EventLoop::Source> sources;
+  if (const int done = processor_->completion_fd(); done >= 0) sources.push_back({done, [this] { processor_->service(); }});
+  return sources;
+}
+
+void BlockDevice::on_reset() {
   if (processor_) processor_->quiesce();
   processor_.reset();
-  active_ = Activation{};
-}
-
-Status BlockDevice::pause() {
-  paused_ = true;
-  if (!loop_) return {};
-  loop_->pause();  // no service() runs now: the processor is ours until resume()
-  return processor_->complete_in_flight();
-}
-
-void BlockDevice::resume() {
-  paused_ = false;
-  if (!loop_) return;
-  loop_->resume();
-  // Requests made available while paused, or before the snapshot this device was restored from.
-  const uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(active_.queues[0].notify_fd, &one, sizeof(one));
 }
 
 Status BlockDevice::replace_image(const std::string& path) {
+  if (active() && !paused()) {
+    return fail_kind(ErrorKind::kState, "disk {}: replaced while the device runs (pause it first)", image_.path());
+  }
   const BlockOptions old{image_.path(), image_.readonly(), image_.serial(), image_.direct()};
   BlockOptions next = old;
   next.path = path;
-  const bool was_paused = paused_;
-  Activation kept;
-  if (loop_) {
-    KILN_TRY(pause());  // requests in flight complete on the old file
-    kept = std::move(active_);
-    loop_.reset();
-    processor_.reset();
-    active_ = Activation{};
-  }
   // The old file is closed (and unlocked) first: the new path may be the same file, resized.
   image_ = DiskImage{};
   auto image = DiskImage::open(next);
@@ -128,19 +85,16 @@ Status BlockDevice::replace_image(const std::string& path) {
     result = tl::unexpected(image.error());
     auto back = DiskImage::open(old);
     if (!back) {
-      log("virtio-blk: {} cannot be reopened after a failed replacement: {}", old.path, back.error().message);
-      return result;  // the device stays inactive
+      // No file at all: requests fail (capacity 0, fd -1) instead of reaching a reused fd number.
+      config_.capacity = 0;
+      if (processor_) processor_->switch_file(-1, DiskInfo{0, true});
+      return fail("{}; and the old file {} cannot be reopened ({}): the disk now fails every request", image.error().message,
+                  old.path, back.error().message);
     }
     image_ = std::move(*back);
   }
   config_.capacity = image_.capacity_sectors();
-  if (kept.interrupt != nullptr) {
-    Interrupt* interrupt = kept.interrupt;
-    kept.start_paused = was_paused;
-    KILN_TRY(activate(std::move(kept)));
-    paused_ = was_paused;
-    if (result) interrupt->config_changed();
-  }
+  if (processor_) processor_->switch_file(image_.fd(), DiskInfo{image_.capacity_sectors(), image_.readonly()});
   return result;
 }
 

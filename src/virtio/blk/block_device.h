@@ -5,11 +5,10 @@
 
 #include <memory>
 
-#include "common/event_loop.h"
 #include "virtio/blk/blk_spec.h"
 #include "virtio/blk/disk_image.h"
 #include "virtio/blk/request_processor.h"
-#include "virtio/device.h"
+#include "virtio/queue_device.h"
 #include "virtio/spec.h"
 
 namespace kiln::virtio::blk {
@@ -19,7 +18,7 @@ enum class IoMode {
   kSync,  // synchronous I/O always
 };
 
-class BlockDevice final : public VirtioDevice {
+class BlockDevice final : public QueueDevice {
  public:
   static constexpr uint16_t kQueueSize = 256;
   // What kiln accepts per request (config seg_max): a chain of table descriptors holds at most
@@ -39,20 +38,16 @@ class BlockDevice final : public VirtioDevice {
   [[nodiscard]] uint16_t queue_max_size(uint16_t) const override { return kQueueSize; }
   void read_config(uint64_t offset, std::span<uint8_t> data) override;
   void write_config(uint64_t, std::span<const uint8_t>) override {}  // nothing writable is offered
-  [[nodiscard]] Status activate(Activation activation) override;
-  void reset() override;
-  // Parks the device thread, then waits for the I/O the kernel holds and returns those requests.
-  [[nodiscard]] Status pause() override;
-  void resume() override;
-  [[nodiscard]] const SplitQueue* active_queue(uint16_t index) const override { return queue_in(active_, index); }
   // Nothing is in flight after pause(); the record holds the disk's capacity and read-only flag
   // so that a snapshot is not restored against a different disk.
   void save_state(snapshot::Encoder& out) const override;
   [[nodiscard]] Status restore_state(snapshot::Decoder& in) override;
 
-  // PATCH /drives: a new backing file, same read-only/direct/serial options. Requests in flight
-  // finish on the old file first; an active device then raises a configuration change so the
-  // driver reads the new capacity. On error the old file stays (when it can be reopened).
+  // PATCH /drives: a new backing file, same read-only/direct/serial options. Only while the
+  // device is quiesced (inactive, or paused: nothing in flight), which the transport's
+  // change_device() guarantees; it also announces the new capacity to the driver afterwards. On
+  // error the old file stays (when it can be reopened; otherwise the error says so and later
+  // requests fail with an I/O error).
   [[nodiscard]] Status replace_image(const std::string& path);
 
   [[nodiscard]] const DiskImage& image() const { return image_; }
@@ -60,16 +55,21 @@ class BlockDevice final : public VirtioDevice {
   [[nodiscard]] std::string_view engine_name() const;
 
  private:
-  BlockDevice(DiskImage image, IoMode mode) : image_(std::move(image)), mode_(mode) {}
+  BlockDevice(DiskImage image, IoMode mode) : QueueDevice("kiln-blk"), image_(std::move(image)), mode_(mode) {}
   [[nodiscard]] std::unique_ptr<IoEngine> make_engine() const;
+
+  [[nodiscard]] Status on_activate() override;
+  [[nodiscard]] std::vector<EventLoop::Source> extra_sources() override;
+  void on_notify(uint16_t) override { processor_->service(); }
+  // The thread is parked: wait for the I/O the kernel holds and return those requests.
+  [[nodiscard]] Status on_pause() override { return processor_->complete_in_flight(); }
+  // Waits for the kernel to finish with guest memory; nothing is pushed to the rings.
+  void on_reset() override;
 
   DiskImage image_;
   IoMode mode_;
   Config config_{};
-  Activation active_;
-  std::unique_ptr<RequestProcessor> processor_;
-  std::unique_ptr<EventLoop> loop_;  // stopped first by reset()
-  bool paused_ = false;              // pause() without resume(): stays so across replace_image
+  std::unique_ptr<RequestProcessor> processor_;  // while active
 };
 
 }  // namespace kiln::virtio::blk

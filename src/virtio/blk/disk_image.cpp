@@ -23,14 +23,14 @@ std::string open_hint(int err, const BlockOptions& options) {
 
 Result<uint64_t> image_size(int fd, const std::string& path) {
   struct stat st {};
-  if (::fstat(fd, &st) < 0) return fail_errno(fmt::format("disk image {}: fstat", path));
+  if (::fstat(fd, &st) < 0) return fail_io(fmt::format("disk image {}: fstat", path));
   if (S_ISREG(st.st_mode)) return static_cast<uint64_t>(st.st_size);
   if (S_ISBLK(st.st_mode)) {
     uint64_t bytes = 0;
-    if (::ioctl(fd, BLKGETSIZE64, &bytes) < 0) return fail_errno(fmt::format("disk image {}: BLKGETSIZE64", path));
+    if (::ioctl(fd, BLKGETSIZE64, &bytes) < 0) return fail_io(fmt::format("disk image {}: BLKGETSIZE64", path));
     return bytes;
   }
-  return fail("disk image {}: not a regular file or block device", path);
+  return fail_kind(ErrorKind::kConfig, "disk image {}: not a regular file or block device", path);
 }
 
 }  // namespace
@@ -48,21 +48,21 @@ Result<DiskImage> DiskImage::open(const BlockOptions& options) {
   UniqueFd fd(::open(path.c_str(), flags));
   if (!fd) {
     const int err = errno;
-    return tl::unexpected(Error{fmt::format("disk image {}: {}{}", path, std::strerror(err), open_hint(err, options)), err});
+    return tl::unexpected(Error{fmt::format("disk image {}: {}{}", path, std::strerror(err), open_hint(err, options)), err,
+                                ErrorKind::kIo});
   }
-  auto size = image_size(fd.get(), path);
-  if (!size) return tl::unexpected(size.error());
+  auto size = KILN_TRY_VALUE(image_size(fd.get(), path));
   // Appendix D: capacity counts 512-byte sectors; a tail kiln cannot address would be lost data.
-  if (*size % kSectorSize != 0) {
-    return fail("disk image {} is {} bytes, not a multiple of {}: pad it with `truncate -s %{} {}`", path, *size,
-                kSectorSize, kSectorSize, path);
+  if (size % kSectorSize != 0) {
+    return fail_kind(ErrorKind::kConfig, "disk image {} is {} bytes, not a multiple of {}: pad it with `truncate -s %{} {}`",
+                     path, size, kSectorSize, kSectorSize, path);
   }
   // Two writers (or a writer and a reader) on one image corrupt it: a shared lock for read-only
   // disks, an exclusive one otherwise. File systems without flock support are let through.
   if (::flock(fd.get(), (options.readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
     return fail("disk image {} is in use by another process (it holds a lock on it)", path);
   }
-  return DiskImage(std::move(fd), path, *size, options);
+  return DiskImage(std::move(fd), path, size, options);
 }
 
 }  // namespace kiln::virtio::blk

@@ -46,6 +46,8 @@ class IoEngine {
   // Readable when completions are waiting (the device loop watches it); -1 when operations
   // complete inside queue() and reap() is all it takes.
   [[nodiscard]] virtual int completion_fd() const = 0;
+  // Later operations go to `fd` (another image); only while nothing is submitted.
+  virtual void set_file(int fd) = 0;
 };
 
 // io_uring with room for `entries` operations in flight, its completions signalled on an eventfd.

@@ -10,16 +10,6 @@
 namespace kiln::virtio::blk {
 namespace {
 
-// A guest (or a failing disk) can produce errors at any rate; the first ones are worth a line.
-std::atomic<int> g_log_budget{64};
-
-template <typename... Args>
-void log_limited(fmt::format_string<Args...> f, Args&&... args) {
-  const int left = g_log_budget.fetch_sub(1, std::memory_order_relaxed);
-  if (left > 0) log(f, std::forward<Args>(args)...);
-  if (left == 1) log("virtio-blk: further request errors are not logged");
-}
-
 std::string_view kind_name(IoKind kind) {
   switch (kind) {
     case IoKind::kRead: return "read";
@@ -45,7 +35,12 @@ void advance(std::vector<iovec>& iov, size_t& first, uint64_t n) {
 
 RequestProcessor::RequestProcessor(const GuestMemory& mem, SplitQueue& queue, Interrupt& interrupt,
                                    std::unique_ptr<IoEngine> engine, ProcessorOptions options)
-    : mem_(mem), queue_(queue), interrupt_(interrupt), engine_(std::move(engine)), options_(std::move(options)) {
+    : mem_(mem),
+      queue_(queue),
+      interrupt_(interrupt),
+      engine_(std::move(engine)),
+      options_(std::move(options)),
+      errors_(options_.errors != nullptr ? *options_.errors : own_errors_) {
   options_.max_in_flight = std::max<uint16_t>(options_.max_in_flight, 1);
   slots_.resize(options_.max_in_flight);
   for (uint16_t i = options_.max_in_flight; i > 0; --i) free_.push_back(static_cast<uint16_t>(i - 1));
@@ -67,7 +62,7 @@ void RequestProcessor::service() {
   // 2.4.4.2: one decision for everything returned in this pass.
   if (pushed_) {
     pushed_ = false;
-    if (queue_.needs_interrupt()) interrupt_.used_buffer();
+    if (queue_.needs_interrupt()) interrupt_.used_buffer(0);  // the one request queue (5.2.2)
   }
 }
 
@@ -85,7 +80,7 @@ void RequestProcessor::start_available() {
       if (!next) {
         // A malformed chain went back unused (or the queue stopped): the driver may be waiting.
         pushed_ = true;
-        log_limited("virtio-blk {}: {}", options_.label, next.error().message);
+        errors_.report("{}", next.error().message);
         continue;
       }
       if (!*next) break;
@@ -98,14 +93,14 @@ void RequestProcessor::start_available() {
 void RequestProcessor::start(const DescriptorChain& chain) {
   BlockRequest r = decode_request(mem_, chain, options_.disk);
   if (r.status_byte == nullptr) {
-    log_limited("virtio-blk {}: request at head {} has no status byte: returned unused", options_.label, chain.head());
+    errors_.report("request at head {} has no status byte: returned unused", chain.head());
     (void)queue_.push_used(chain.head(), 0);
     pushed_ = true;
     return;
   }
   switch (r.op) {
     case RequestOp::kComplete:
-      if (!r.problem.empty()) log_limited("virtio-blk {}: request at head {}: {}", options_.label, chain.head(), r.problem);
+      if (!r.problem.empty()) errors_.report("request at head {}: {}", chain.head(), r.problem);
       finish(chain.head(), r.status_byte, r.status, 1);
       return;
     case RequestOp::kGetId: {
@@ -140,7 +135,7 @@ void RequestProcessor::start(const DescriptorChain& chain) {
   ++in_flight_;
   peak_in_flight_ = std::max(peak_in_flight_, in_flight_);
   if (!queue_slot(index)) {
-    log_limited("virtio-blk {}: the {} engine refused a request", options_.label, engine_->name());
+    errors_.report("the {} engine refused a request", engine_->name());
     finish(s.head, s.status_byte, kStatusIoErr, 1);
     release(index);
   }
@@ -158,20 +153,19 @@ bool RequestProcessor::queue_slot(uint16_t index) {
 
 void RequestProcessor::on_completion(uint64_t tag, int64_t result) {
   if (tag >= slots_.size() || !slots_[tag].busy) {
-    log_limited("virtio-blk {}: completion for unknown request {}", options_.label, tag);
+    errors_.report("completion for unknown request {}", tag);
     return;
   }
   const auto index = static_cast<uint16_t>(tag);
   Slot& s = slots_[index];
   uint8_t status = kStatusOk;
   if (result < 0) {
-    log_limited("virtio-blk {}: {} at byte {}: {}", options_.label, kind_name(s.kind), s.offset, std::strerror(static_cast<int>(-result)));
+    errors_.report("{}: {} at byte {}: {}", options_.label, kind_name(s.kind), s.offset, std::strerror(static_cast<int>(-result)));
     status = kStatusIoErr;
   } else if (s.kind != IoKind::kFlush) {
     const auto n = static_cast<uint64_t>(result);
     if (n == 0 || n > s.remaining) {
-      log_limited("virtio-blk {}: {} at byte {}: {} of {} bytes moved (image shrunk?)", options_.label,
-                  kind_name(s.kind), s.offset, n, s.remaining);
+      errors_.report("{}: {} at byte {}: {} of {} bytes moved (image shrunk?)", options_.label, kind_name(s.kind), s.offset, n, s.remaining);
       status = kStatusIoErr;
     } else if (n < s.remaining) {
       // A short transfer that made progress: move the rest.
@@ -216,7 +210,7 @@ Status RequestProcessor::complete_in_flight() {
   }
   if (pushed_) {
     pushed_ = false;
-    if (queue_.needs_interrupt()) interrupt_.used_buffer();
+    if (queue_.needs_interrupt()) interrupt_.used_buffer(0);  // the one request queue (5.2.2)
   }
   return {};
 }
@@ -229,6 +223,12 @@ void RequestProcessor::quiesce() {
     free_.push_back(static_cast<uint16_t>(i - 1));
   }
   in_flight_ = 0;
+}
+
+void RequestProcessor::switch_file(int fd, DiskInfo disk) {
+  // Nothing is in flight (the device paused): no operation still refers to the old file.
+  engine_->set_file(fd);
+  options_.disk = disk;
 }
 
 }  // namespace kiln::virtio::blk

@@ -24,6 +24,7 @@ struct ProcessorOptions {
   std::string serial;       // GET_ID answer, at most kIdBytes
   bool write_through = false;  // VIRTIO_BLK_F_FLUSH not negotiated: every write reaches the disk
   uint16_t max_in_flight = 1;  // at most the engine's capacity
+  GuestErrors* errors = nullptr;  // where request errors are counted and logged (the device's)
 };
 
 class RequestProcessor {
@@ -43,6 +44,10 @@ class RequestProcessor {
   // Waits for the kernel to finish every submitted operation and forgets them all, without
   // touching the rings (the device is being reset).
   void quiesce();
+
+  // The disk was replaced (PATCH /drives) while nothing is in flight (after complete_in_flight or
+  // quiesce): later requests go to `fd`, checked against the new size.
+  void switch_file(int fd, DiskInfo disk);
 
   [[nodiscard]] int completion_fd() const { return engine_->completion_fd(); }
   [[nodiscard]] std::string_view engine_name() const { return engine_->name(); }
@@ -75,6 +80,8 @@ class RequestProcessor {
   Interrupt& interrupt_;
   std::unique_ptr<IoEngine> engine_;
   ProcessorOptions options_;
+  GuestErrors own_errors_;  // when options_.errors is not given
+  GuestErrors& errors_;
   std::vector<Slot> slots_;
   std::vector<uint16_t> free_;  // indices of idle slots
   uint16_t in_flight_ = 0;

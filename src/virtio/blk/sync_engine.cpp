@@ -36,6 +36,7 @@ class SyncEngine final : public IoEngine {
 
   [[nodiscard]] std::string_view name() const override { return "synchronous"; }
   [[nodiscard]] int completion_fd() const override { return -1; }
+  void set_file(int fd) override { fd_ = fd; }
 
   bool queue(const IoOp& op, uint64_t tag) override {
     done_.emplace_back(tag, run(fd_, op));

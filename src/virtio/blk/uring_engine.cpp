@@ -24,10 +24,10 @@ class UringEngine final : public IoEngine {
   }
 
   [[nodiscard]] Status init() {
-    if (const int err = ::io_uring_queue_init(entries_, &ring_, 0); err < 0) return fail_errno("io_uring_queue_init", -err);
+    if (const int err = ::io_uring_queue_init(entries_, &ring_, 0); err < 0) return fail_io("io_uring_queue_init", -err);
     if (const int err = ::io_uring_register_eventfd(&ring_, completions_.fd()); err < 0) {
       ::io_uring_queue_exit(&ring_);
-      return fail_errno("io_uring_register_eventfd", -err);
+      return fail_io("io_uring_register_eventfd", -err);
     }
     ready_ = true;
     return {};
@@ -36,6 +36,7 @@ class UringEngine final : public IoEngine {
 
   [[nodiscard]] std::string_view name() const override { return "io_uring"; }
   [[nodiscard]] int completion_fd() const override { return completions_.fd(); }
+  void set_file(int fd) override { fd_ = fd; }
 
   bool queue(const IoOp& op, uint64_t tag) override {
     // Completions must never outnumber the CQ: keep everything held below `entries`.
@@ -96,7 +97,7 @@ class UringEngine final : public IoEngine {
       io_uring_cqe* cqe = nullptr;  // left in the ring for reap()
       const int err = ::io_uring_wait_cqe(&ring_, &cqe);
       if (err == -EINTR || err == -EAGAIN) continue;
-      if (err < 0) return fail_errno("io_uring_wait_cqe", -err);
+      if (err < 0) return fail_io("io_uring_wait_cqe", -err);
       return {};
     }
   }
@@ -131,10 +132,9 @@ class UringEngine final : public IoEngine {
 }  // namespace
 
 Result<std::unique_ptr<IoEngine>> make_uring_engine(int fd, unsigned entries) {
-  auto completions = EventFd::create();
-  if (!completions) return tl::unexpected(completions.error());
-  auto engine = std::make_unique<UringEngine>(fd, entries, std::move(*completions));
-  if (auto ok = engine->init(); !ok) return tl::unexpected(ok.error());
+  auto completions = KILN_TRY_VALUE(EventFd::create());
+  auto engine = std::make_unique<UringEngine>(fd, entries, std::move(completions));
+  KILN_TRY(engine->init());
   return std::unique_ptr<IoEngine>(std::move(engine));
 }
 

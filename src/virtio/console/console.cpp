@@ -8,17 +8,8 @@
 #include "virtio/queue/chain_io.h"
 
 namespace kiln::virtio {
-namespace {
-
-void drain(int fd) {
-  uint64_t count = 0;
-  [[maybe_unused]] const ssize_t n = ::read(fd, &count, sizeof(count));
-}
-
-}  // namespace
-
 ConsoleDevice::ConsoleDevice(Output output, WindowSize size)
-    : output_(std::move(output)), config_{size.cols, size.rows, 1} {}
+    : QueueDevice("kiln-console"), output_(std::move(output)), config_{size.cols, size.rows, 1} {}
 
 uint64_t ConsoleDevice::features() const {
   return feature(kConsoleFSize) | feature(kFRingIndirectDesc) | feature(kFRingEventIdx);
@@ -29,85 +20,45 @@ void ConsoleDevice::read_config(uint64_t offset, std::span<uint8_t> data) {
   read_config_bytes(std::span(reinterpret_cast<const uint8_t*>(&config_), sizeof(config_)), offset, data);
 }
 
-template <typename... Args>
-void ConsoleDevice::report(fmt::format_string<Args...> f, Args&&... args) {
-  if (log_budget_ <= 0) return;
-  if (--log_budget_ == 0) {
-    log("virtio-console: {} (further guest errors not logged)", fmt::format(f, std::forward<Args>(args)...));
-  } else {
-    log("virtio-console: {}", fmt::format(f, std::forward<Args>(args)...));
-  }
-}
-
-Status ConsoleDevice::activate(Activation activation) {
-  if (loop_) return fail("activated twice without a reset");
-  if (activation.mem == nullptr || activation.interrupt == nullptr) {
-    return fail("activation without memory or interrupt");
-  }
-  auto wake = EventFd::create();
-  if (!wake) return tl::unexpected(wake.error());
-  active_ = std::move(activation);
+Status ConsoleDevice::on_activate() {
+  auto wake = KILN_TRY_VALUE(EventFd::create());
   // A driver may leave a queue unset (an output-only console, say): the device serves what it has.
-  auto queue = [&](uint16_t i) -> SplitQueue* {
-    return i < active_.queues.size() && active_.queues[i].queue ? &*active_.queues[i].queue : nullptr;
-  };
   rx_ = queue(kReceiveQueue);
   tx_ = queue(kTransmitQueue);
-  EventFd* wake_event = nullptr;
-  {
-    std::lock_guard lock(mu_);
-    wake_.emplace(std::move(*wake));
-    wake_event = &*wake_;
+  std::lock_guard lock(mu_);
+  wake_.emplace(std::move(wake));
+  interrupt_ = &interrupt();
+  size_negotiated_ = negotiated(kConsoleFSize);
+  paused_ = activation().start_paused;
+  // Linux reads cols/rows only on a configuration interrupt (it defers one that arrives while
+  // it probes), so the initial size is announced like a change; a restored driver has it.
+  if (!activation().restored) size_change_pending_ = size_negotiated_;
+  if (size_change_pending_ && !paused_) {
+    size_change_pending_ = false;
+    interrupt_->config_changed();
   }
-  std::vector<EventLoop::Source> sources;
-  sources.push_back({wake_event->fd(), [this, wake_event] {
-                       (void)wake_event->consume();
-                       service();
-                     }});
-  for (uint16_t i : {kReceiveQueue, kTransmitQueue}) {
-    if (queue(i) == nullptr || active_.queues[i].notify_fd < 0) continue;
-    sources.push_back({active_.queues[i].notify_fd, [this, fd = active_.queues[i].notify_fd] {
-                         drain(fd);
-                         service();
-                       }});
-  }
-  auto loop = EventLoop::start("kiln-console", std::move(sources), active_.start_paused);
-  if (!loop) {
-    reset();
-    return tl::unexpected(loop.error());
-  }
-  loop_ = std::move(*loop);
-  {
-    std::lock_guard lock(mu_);
-    interrupt_ = active_.interrupt;
-    size_negotiated_ = (active_.features & feature(kConsoleFSize)) != 0;
-    paused_ = active_.start_paused;
-    // Linux reads cols/rows only on a configuration interrupt (it defers one that arrives while
-    // it probes), so the initial size is announced like a change; a restored driver has it.
-    if (!active_.restored) size_change_pending_ = size_negotiated_;
-    if (size_change_pending_ && !paused_) {
-      size_change_pending_ = false;
-      interrupt_->config_changed();
-    }
-  }
-  // Serve what the driver posted before DRIVER_OK and the input buffered meanwhile.
-  wake_event->signal();
   return {};
 }
 
-void ConsoleDevice::reset() {
-  stopping_ = true;
-  loop_.reset();  // joins the thread: nothing touches the queues after this
-  stopping_ = false;
+std::vector<EventLoop::Source> ConsoleDevice::extra_sources() {
+  // The fd stays valid until on_reset(), which runs after the thread stopped.
+  EventFd* wake = &*wake_;
+  return {{wake->fd(), [this, wake] {
+             (void)wake->consume();
+             service();
+           }}};
+}
+
+void ConsoleDevice::on_reset() {
   {
     std::lock_guard lock(mu_);
     interrupt_ = nullptr;
     size_negotiated_ = false;
     size_change_pending_ = false;
+    paused_ = false;
     wake_.reset();
   }
   rx_ = tx_ = nullptr;
-  active_ = Activation{};
 }
 
 size_t ConsoleDevice::enqueue_input(std::span<const uint8_t> bytes) {
@@ -137,11 +88,9 @@ void ConsoleDevice::set_size(uint16_t cols, uint16_t rows) {
 void ConsoleDevice::service() {
   const bool more_tx = transmit();
   const bool more_rx = receive();
-  if (more_tx || more_rx) {
-    // Come back through the event loop, which checks for a stop request in between.
-    std::lock_guard lock(mu_);
-    if (wake_) wake_->signal();
-  }
+  // Come back through the event loop, which honours a pause or stop request in between.
+  if (more_tx) kick(kTransmitQueue);
+  if (more_rx) kick(kReceiveQueue);
 }
 
 bool ConsoleDevice::transmit() {
@@ -151,13 +100,13 @@ bool ConsoleDevice::transmit() {
   do {
     q.disable_notification();
     while (served < kBatchChains) {
-      if (stopping_) return false;
-      if (pausing_) return true;  // the next round comes after resume()
+      if (stop_requested()) return false;
+      if (pause_requested()) return true;  // the next round comes after resume()
       auto next = q.pop();
       if (next && !*next) break;
       ++served;
       if (!next) {
-        report("transmitq: {}", next.error().message);  // already returned to the driver, empty
+        guest_errors().report("transmitq: {}", next.error().message);  // already returned to the driver, empty
         continue;
       }
       send(q, **next);
@@ -170,19 +119,19 @@ bool ConsoleDevice::transmit() {
 void ConsoleDevice::send(SplitQueue& q, const DescriptorChain& chain) {
   // Appendix E: output is "simply placed in the port's transmitq"; the device writes nothing
   // back, so writable buffers are ignored and the used length is 0.
-  if (!chain.writable().empty()) report("transmitq: chain {} has device-writable buffers; ignored", chain.head());
-  ChainReader reader(*active_.mem, chain);
+  if (!chain.writable().empty()) guest_errors().report("transmitq: chain {} has device-writable buffers; ignored", chain.head());
+  ChainReader reader(mem(), chain);
   uint64_t left = chain.readable_bytes();
   if (left == 0) {
     push_used(q, chain.head(), 0);
     interrupt_if_needed(q);
     return;
   }
-  while (left > 0 && !stopping_) {  // a reset drops the rest of a huge chain
+  while (left > 0 && !stop_requested()) {  // a reset drops the rest of a huge chain
     const size_t n = static_cast<size_t>(std::min<uint64_t>(left, kChunkBytes));
     scratch_.resize(n);
     if (auto ok = reader.read(scratch_); !ok) {  // cannot happen: pop() checked every segment
-      report("transmitq: chain {}: {}", chain.head(), ok.error().message);
+      guest_errors().report("transmitq: chain {}: {}", chain.head(), ok.error().message);
       push_used(q, chain.head(), 0);
       interrupt_if_needed(q);
       return;
@@ -203,15 +152,15 @@ bool ConsoleDevice::receive() {
   SplitQueue& q = *rx_;
   unsigned served = 0;
   bool more = false;
-  while (input_.size() > 0 && !stopping_) {
-    if (served >= kBatchChains || pausing_) {
+  while (input_.size() > 0 && !stop_requested()) {
+    if (served >= kBatchChains || pause_requested()) {
       more = true;
       break;
     }
     auto next = q.pop();
     if (!next) {
       ++served;
-      report("receiveq: {}", next.error().message);  // already returned to the driver, empty
+      guest_errors().report("receiveq: {}", next.error().message);  // already returned to the driver, empty
       continue;
     }
     if (!*next) {
@@ -230,13 +179,13 @@ void ConsoleDevice::fill(const DescriptorChain& chain) {
   SplitQueue& q = *rx_;
   // Input goes into the device-writable part only; readable buffers are ignored, and the used
   // length counts exactly the bytes written.
-  if (!chain.readable().empty()) report("receiveq: chain {} has device-readable buffers; ignored", chain.head());
+  if (!chain.readable().empty()) guest_errors().report("receiveq: chain {} has device-readable buffers; ignored", chain.head());
   const size_t room = static_cast<size_t>(std::min<uint64_t>(chain.writable_bytes(), kChunkBytes));
   scratch_.resize(room);
   const size_t n = input_.peek(scratch_);
-  ChainWriter writer(*active_.mem, chain);
+  ChainWriter writer(mem(), chain);
   if (auto ok = writer.write(std::span<const uint8_t>(scratch_.data(), n)); !ok) {  // cannot happen either
-    report("receiveq: chain {}: {}", chain.head(), ok.error().message);
+    guest_errors().report("receiveq: chain {}: {}", chain.head(), ok.error().message);
     push_used(q, chain.head(), 0);
     return;
   }
@@ -245,11 +194,7 @@ void ConsoleDevice::fill(const DescriptorChain& chain) {
 }
 
 void ConsoleDevice::push_used(SplitQueue& q, uint16_t head, uint32_t len) {
-  if (auto ok = q.push_used(head, len); !ok) report("used ring: {}", ok.error().message);
-}
-
-void ConsoleDevice::interrupt_if_needed(SplitQueue& q) {
-  if (q.needs_interrupt()) active_.interrupt->used_buffer();
+  if (auto ok = q.push_used(head, len); !ok) guest_errors().report("used ring: {}", ok.error().message);
 }
 
 }  // namespace kiln::virtio

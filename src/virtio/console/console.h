@@ -23,9 +23,8 @@
 #include <vector>
 
 #include "common/event_fd.h"
-#include "common/event_loop.h"
 #include "virtio/console/input_buffer.h"
-#include "virtio/device.h"
+#include "virtio/queue_device.h"
 #include "virtio/spec.h"
 
 namespace kiln::virtio {
@@ -48,7 +47,7 @@ struct WindowSize {
   uint16_t rows = 25;
 };
 
-class ConsoleDevice final : public VirtioDevice {
+class ConsoleDevice final : public QueueDevice {
  public:
   using Output = std::function<void(std::span<const uint8_t>)>;
 
@@ -75,14 +74,9 @@ class ConsoleDevice final : public VirtioDevice {
   [[nodiscard]] uint16_t queue_max_size(uint16_t) const override { return kQueueSize; }
   void read_config(uint64_t offset, std::span<uint8_t> data) override;
   void write_config(uint64_t, std::span<const uint8_t>) override {}  // every field is read-only
-  [[nodiscard]] Status activate(Activation activation) override;
-  // Stops the thread and forgets the queues; input not yet delivered stays buffered.
-  void reset() override;
-  // Parks the thread between chains (every popped chain is returned by then). Meanwhile host
-  // input stays buffered and a size change waits: its interrupt is raised by resume().
-  [[nodiscard]] Status pause() override;
-  void resume() override;
-  [[nodiscard]] const SplitQueue* active_queue(uint16_t index) const override { return queue_in(active_, index); }
+  // Reset stops the thread and forgets the queues; input not yet delivered stays buffered. Pause
+  // parks the thread between chains (every popped chain is returned by then); meanwhile host
+  // input stays buffered and a size change waits: its interrupt is raised on resume.
   // cols/rows as the guest knows them, a size change not yet announced, and the buffered input.
   void save_state(snapshot::Encoder& out) const override;
   [[nodiscard]] Status restore_state(snapshot::Decoder& in) override;
@@ -100,6 +94,13 @@ class ConsoleDevice final : public VirtioDevice {
   void set_size(uint16_t cols, uint16_t rows);
 
  private:
+  [[nodiscard]] Status on_activate() override;
+  [[nodiscard]] std::vector<EventLoop::Source> extra_sources() override;
+  void on_notify(uint16_t) override { service(); }
+  [[nodiscard]] Status on_pause() override;
+  void on_resume() override;
+  void on_reset() override;
+
   // One round of work on both queues: the device thread's handler for every wake-up.
   void service();
   // Each returns true when it stopped at the batch limit with work possibly left.
@@ -108,9 +109,6 @@ class ConsoleDevice final : public VirtioDevice {
   void send(SplitQueue& q, const DescriptorChain& chain);
   void fill(const DescriptorChain& chain);
   void push_used(SplitQueue& q, uint16_t head, uint32_t len);
-  void interrupt_if_needed(SplitQueue& q);
-  template <typename... Args>
-  void report(fmt::format_string<Args...> f, Args&&... args);
 
   const Output output_;
   InputBuffer input_{kInputCapacity};
@@ -124,14 +122,9 @@ class ConsoleDevice final : public VirtioDevice {
   std::optional<EventFd> wake_;  // while active: input arrived, or the thread yielded
 
   // Device-thread state (set up before the thread starts, cleared after it stopped).
-  std::unique_ptr<EventLoop> loop_;
-  std::atomic<bool> stopping_{false};  // reset() is waiting: the thread stops between chains
-  std::atomic<bool> pausing_{false};   // pause() is waiting: the thread yields between chains
-  Activation active_;
   SplitQueue* rx_ = nullptr;
   SplitQueue* tx_ = nullptr;
   std::vector<uint8_t> scratch_;
-  int log_budget_ = 16;  // guest mistakes logged per device
 };
 
 }  // namespace kiln::virtio

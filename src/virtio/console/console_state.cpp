@@ -14,30 +14,17 @@ static_assert(sizeof(ConsoleRecord) == 8);
 
 }  // namespace
 
-Status ConsoleDevice::pause() {
-  {
-    std::lock_guard lock(mu_);
-    paused_ = true;
-  }
-  if (loop_) {
-    // The thread finishes the chain it is on (so nothing stays popped), then parks.
-    pausing_ = true;
-    loop_->pause();
-    pausing_ = false;
-  }
+Status ConsoleDevice::on_pause() {
+  std::lock_guard lock(mu_);
+  paused_ = true;  // set_size() now keeps a change for on_resume()
   return {};
 }
 
-void ConsoleDevice::resume() {
+void ConsoleDevice::on_resume() {
   std::lock_guard lock(mu_);
   paused_ = false;
   if (size_change_pending_ && interrupt_ != nullptr) interrupt_->config_changed();
   size_change_pending_ = false;
-  if (loop_) {
-    loop_->resume();
-    // Input buffered and chains posted while paused (or before a restored snapshot) are served.
-    if (wake_) wake_->signal();
-  }
 }
 
 void ConsoleDevice::save_state(snapshot::Encoder& out) const {
@@ -49,19 +36,18 @@ void ConsoleDevice::save_state(snapshot::Encoder& out) const {
 }
 
 Status ConsoleDevice::restore_state(snapshot::Decoder& in) {
-  if (loop_) return fail("virtio-console: state restored into an active device");
+  if (active()) return fail_kind(ErrorKind::kState, "virtio-console: state restored into an active device");
   ConsoleRecord r{};
   KILN_TRY(in.pod(r));
   if (r.size_change_pending > 1) return in.invalid(fmt::format("size-change flag holds {}", r.size_change_pending));
-  auto input = in.bytes(input_.capacity());
-  if (!input) return tl::unexpected(input.error());
+  auto input = KILN_TRY_VALUE(in.bytes(input_.capacity()));
   {
     std::lock_guard lock(mu_);
     config_.cols = r.cols;
     config_.rows = r.rows;
     size_change_pending_ = r.size_change_pending == 1;
   }
-  input_.assign(*input);
+  input_.assign(input);
   return {};
 }
 

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "virtio/queue/guest_error.h"
+
 namespace kiln::virtio {
 
 uint64_t SegmentCursor::remaining() const {
@@ -12,14 +14,12 @@ uint64_t SegmentCursor::remaining() const {
 
 template <typename Fn>
 Status SegmentCursor::walk(uint64_t len, Fn&& fn) {
-  if (len > remaining()) return fail("chain too short: {} bytes wanted, {} left", len, remaining());
+  if (len > remaining()) return fail_guest("chain too short: {} bytes wanted, {} left", len, remaining());
   while (len > 0) {
     const Segment& s = segments_[index_];
     const uint64_t n = std::min<uint64_t>(len, s.len - offset_);
     if (n > 0) {
-      auto host = mem_->slice(s.addr.unchecked_add(offset_), n);  // inside the checked segment
-      if (!host) return tl::unexpected(host.error());
-      fn(*host);
+      fn(KILN_TRY_VALUE(mem_->slice(s.addr.unchecked_add(offset_), n)));  // inside the checked segment
     }
     offset_ += n;
     consumed_ += n;

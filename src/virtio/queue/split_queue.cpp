@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "virtio/queue/guest_error.h"
 #include "virtio/spec.h"
 
 namespace kiln::virtio {
@@ -27,32 +28,36 @@ uint64_t avail_ring_bytes(uint16_t size) { return kRingHeader + uint64_t{size} *
 uint64_t used_ring_bytes(uint16_t size) { return kRingHeader + uint64_t{size} * sizeof(UsedElement) + 2; }
 
 Result<QueueLayout> legacy_layout(uint16_t size, uint64_t pfn, uint32_t page_size, uint32_t align) {
-  if (!power_of_two(size) || size > kMaxQueueSize) return fail("queue size {} is not a power of two up to {}", size, kMaxQueueSize);
-  if (!power_of_two(page_size)) return fail("guest page size {:#x} is not a power of two", page_size);
-  if (!power_of_two(align)) return fail("queue alignment {:#x} is not a power of two", align);
+  if (!power_of_two(size) || size > kMaxQueueSize) {
+    return fail_guest("queue size {} is not a power of two up to {}", size, kMaxQueueSize);
+  }
+  if (!power_of_two(page_size)) return fail_guest("guest page size {:#x} is not a power of two", page_size);
+  if (!power_of_two(align)) return fail_guest("queue alignment {:#x} is not a power of two", align);
   uint64_t base = 0;
-  if (__builtin_mul_overflow(pfn, uint64_t{page_size}, &base)) return fail("queue PFN {:#x} overflows", pfn);
+  if (__builtin_mul_overflow(pfn, uint64_t{page_size}, &base)) return fail_guest("queue PFN {:#x} overflows", pfn);
   const uint64_t avail = base + desc_table_bytes(size);
   // Linux's vring_init: used = ALIGN(avail + sizeof(avail ring with used_event), align).
   const uint64_t avail_end = avail + avail_ring_bytes(size);
   const uint64_t used = (avail_end + align - 1) & ~(uint64_t{align} - 1);
-  if (avail < base || used < avail_end || used + used_ring_bytes(size) < used) return fail("queue at PFN {:#x} wraps", pfn);
+  if (avail < base || used < avail_end || used + used_ring_bytes(size) < used) return fail_guest("queue at PFN {:#x} wraps", pfn);
   return QueueLayout{size, GuestAddress(base), GuestAddress(avail), GuestAddress(used)};
 }
 
 Result<SplitQueue> SplitQueue::create(const GuestMemory& mem, const QueueLayout& layout, uint64_t features) {
   const uint16_t n = layout.size;
-  if (!power_of_two(n) || n > kMaxQueueSize) return fail("queue size {} is not a power of two up to {}", n, kMaxQueueSize);
+  if (!power_of_two(n) || n > kMaxQueueSize) return fail_guest("queue size {} is not a power of two up to {}", n, kMaxQueueSize);
   // 2.3: descriptor table 16-byte, available ring 2-byte, used ring 4-byte aligned.
   if (layout.desc.raw() % 16 != 0 || layout.avail.raw() % 2 != 0 || layout.used.raw() % 4 != 0) {
-    return fail("queue rings misaligned (desc {:#x}, avail {:#x}, used {:#x})", layout.desc.raw(), layout.avail.raw(),
-                layout.used.raw());
+    return fail_guest("queue rings misaligned (desc {:#x}, avail {:#x}, used {:#x})", layout.desc.raw(), layout.avail.raw(),
+                      layout.used.raw());
   }
-  if (!mem.contains(layout.desc, desc_table_bytes(n))) return fail("descriptor table {:#x} is not inside guest RAM", layout.desc.raw());
+  if (!mem.contains(layout.desc, desc_table_bytes(n))) {
+    return fail_guest("descriptor table {:#x} is not inside guest RAM", layout.desc.raw());
+  }
   auto avail = mem.slice(layout.avail, avail_ring_bytes(n));
-  if (!avail) return fail("available ring {:#x} is not inside guest RAM", layout.avail.raw());
+  if (!avail) return fail_guest("available ring {:#x} is not inside guest RAM", layout.avail.raw());
   auto used = mem.slice(layout.used, used_ring_bytes(n));
-  if (!used) return fail("used ring {:#x} is not inside guest RAM", layout.used.raw());
+  if (!used) return fail_guest("used ring {:#x} is not inside guest RAM", layout.used.raw());
   return SplitQueue(mem, layout, features, avail->data(), used->data());
 }
 
@@ -78,8 +83,8 @@ Result<std::optional<DescriptorChain>> SplitQueue::pop() {
   if (pending == 0) return std::nullopt;
   if (pending > layout_.size) {
     broken_ = true;
-    return fail("available index {} is {} entries ahead of {} in a queue of {}: queue stopped until reset", idx,
-                pending, next_avail_, layout_.size);
+    return fail_guest("available index {} is {} entries ahead of {} in a queue of {}: queue stopped until reset", idx,
+                      pending, next_avail_, layout_.size);
   }
   const uint16_t head = load_relaxed(avail_, kRingHeader + 2 * uint64_t{static_cast<uint16_t>(next_avail_ % layout_.size)});
   ++next_avail_;
@@ -90,6 +95,23 @@ Result<std::optional<DescriptorChain>> SplitQueue::pop() {
     return wrap(fmt::format("descriptor chain at head {}", head), chain.error());
   }
   return std::optional<DescriptorChain>(std::move(*chain));
+}
+
+Status SplitQueue::push_used_all(std::span<const UsedElement> elements) {
+  for (const UsedElement& e : elements) {
+    const uint64_t slot = kRingHeader + uint64_t{static_cast<uint16_t>(next_used_ % layout_.size)} * sizeof(UsedElement);
+    std::memcpy(used_ + slot, &e, sizeof(e));
+    ++next_used_;
+  }
+  // Release: every element (and the data in the buffers) is visible before the new idx.
+  if (!elements.empty()) store_release(used_, 2, next_used_);
+  return {};
+}
+
+Status SplitQueue::unpop() {
+  if (in_flight() == 0) return fail("unpop with no chain in flight");
+  --next_avail_;
+  return {};
 }
 
 Status SplitQueue::push_used(uint16_t head, uint32_t len) {

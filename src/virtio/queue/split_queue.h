@@ -7,11 +7,13 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "common/result.h"
 #include "memory/guest_memory.h"
 #include "snapshot/codec.h"
 #include "virtio/queue/descriptor_chain.h"
+#include "virtio/spec.h"
 
 namespace kiln::virtio {
 
@@ -43,8 +45,17 @@ class SplitQueue {
   //    pop returns nullopt until the transport resets the device.
   [[nodiscard]] Result<std::optional<DescriptorChain>> pop();
 
+  // Gives back the chain popped last, unused (a network device takes receive buffers ahead of the
+  // frames): the next pop returns it again. Only for a chain in flight that was popped last and
+  // not pushed; fails when nothing is in flight.
+  [[nodiscard]] Status unpop();
+
   // Returns a chain to the driver with the number of bytes written into its writable part.
   [[nodiscard]] Status push_used(uint16_t head, uint32_t len);
+  // Returns several chains at once: the driver sees the used index move once, past all of them (a
+  // frame spread over several receive buffers must appear whole: Linux's virtio-net reads the
+  // buffers num_buffers names as soon as it sees the first).
+  [[nodiscard]] Status push_used_all(std::span<const UsedElement> elements);
 
   // Whether the driver asked to be interrupted for what was pushed since the last call
   // (VRING_AVAIL_F_NO_INTERRUPT, or used_event with EVENT_IDX, 2.4.3.2 / 2.4.4.2).

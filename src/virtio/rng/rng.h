@@ -2,15 +2,14 @@
 // writable buffer the driver posts is filled from getrandom(2).
 #pragma once
 
-#include <memory>
+#include <vector>
 
-#include "common/event_loop.h"
-#include "virtio/device.h"
+#include "virtio/queue_device.h"
 #include "virtio/spec.h"
 
 namespace kiln::virtio {
 
-class Rng final : public VirtioDevice {
+class Rng final : public QueueDevice {
  public:
   static constexpr uint16_t kQueueSize = 256;
   // Most bytes handed out per request (Linux asks for at most 64 at a time; a bigger buffer just
@@ -19,6 +18,7 @@ class Rng final : public VirtioDevice {
   // Chains served per wake-up of the device thread.
   static constexpr unsigned kBatch = 256;
 
+  Rng() : QueueDevice("kiln-rng") {}
   ~Rng() override { reset(); }
   [[nodiscard]] std::string_view name() const override { return "rng"; }
   [[nodiscard]] uint32_t device_id() const override { return kIdRng; }
@@ -27,21 +27,16 @@ class Rng final : public VirtioDevice {
   [[nodiscard]] uint16_t queue_max_size(uint16_t) const override { return kQueueSize; }
   void read_config(uint64_t, std::span<uint8_t>) override {}  // no configuration space
   void write_config(uint64_t, std::span<const uint8_t>) override {}
-  [[nodiscard]] Status activate(Activation activation) override;
-  void reset() override;
-  [[nodiscard]] Status pause() override;
-  void resume() override;
-  [[nodiscard]] const SplitQueue* active_queue(uint16_t index) const override { return queue_in(active_, index); }
   // Nothing beyond the queue: an empty record.
   void save_state(snapshot::Encoder&) const override {}
   [[nodiscard]] Status restore_state(snapshot::Decoder&) override { return {}; }
 
-  // Serves every request available now (the loop thread's handler; public for unit tests).
-  void process_queue();
-
  private:
-  std::unique_ptr<EventLoop> loop_;  // serves the queue; stopped by reset()
-  Activation active_;
+  // Every chain a pass pops is returned before it ends: between passes nothing is in flight, so
+  // pausing needs nothing beyond the parked thread.
+  void on_notify(uint16_t queue) override;
+
+  std::vector<uint8_t> bytes_;
 };
 
 }  // namespace kiln::virtio

@@ -17,9 +17,8 @@ Emu<void> emulate_bit_count(Context& ctx) {
   const unsigned width = gpr_width(dest);  // 16, 32 or 64
   if (width < 16) return fail("{}: unexpected destination {}", ctx.insn.mnemonic(), ZydisRegisterGetString(dest));
 
-  auto source = read_source(ctx, ops[1]);
-  if (!source) return tl::unexpected(std::move(source).error());
-  const uint64_t value = *source & width_mask(width);
+  auto source = KILN_TRY_VALUE(read_source(ctx, ops[1]));
+  const uint64_t value = source & width_mask(width);
 
   uint64_t result = 0;
   uint64_t flags_mask = 0;

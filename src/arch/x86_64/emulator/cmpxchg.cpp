@@ -42,10 +42,9 @@ Emu<void> emulate_cmpxchg_wide(Context& ctx) {
   if (op.type != ZYDIS_OPERAND_TYPE_MEMORY || op.size != size * 8) {
     return fail("{}: unexpected operand layout", ctx.insn.mnemonic());
   }
-  auto linear = operand_linear_address(ctx, op, AccessKind::kWrite);
-  if (!linear) return tl::unexpected(std::move(linear).error());
+  auto linear = KILN_TRY_VALUE(operand_linear_address(ctx, op, AccessKind::kWrite));
   // cmpxchg16b: #GP(0) if the operand is not 16-byte aligned.
-  if (wide && *linear % 16 != 0) return raise(general_protection(0));
+  if (wide && linear % 16 != 0) return raise(general_protection(0));
 
   auto& regs = ctx.state.regs;
   const uint64_t half = wide ? ~0ull : 0xffff'ffffull;
@@ -54,14 +53,13 @@ Emu<void> emulate_cmpxchg_wide(Context& ctx) {
   const uint64_t new_lo = regs.rbx & half;
   const uint64_t new_hi = regs.rcx & half;
   bool equal = false;
-  if (*linear % size == 0) {
-    auto host = map_linear(ctx, *linear, size, AccessKind::kWrite);
-    if (!host) return tl::unexpected(std::move(host).error());
+  if (linear % size == 0) {
+    auto host = KILN_TRY_VALUE(map_linear(ctx, linear, size, AccessKind::kWrite));
     if (wide) {
-      equal = host_cmpxchg16b(host->data(), old_lo, old_hi, new_lo, new_hi);
+      equal = host_cmpxchg16b(host.data(), old_lo, old_hi, new_lo, new_hi);
     } else {
       uint64_t expected = (old_hi << 32) | old_lo;
-      equal = host_cmpxchg8b(host->data(), expected, (new_hi << 32) | new_lo);
+      equal = host_cmpxchg8b(host.data(), expected, (new_hi << 32) | new_lo);
       old_lo = expected & half;
       old_hi = expected >> 32;
     }
@@ -69,12 +67,10 @@ Emu<void> emulate_cmpxchg_wide(Context& ctx) {
     // A misaligned cmpxchg8b (a split lock on real hardware): emulated as a
     // plain read-compare-write, not atomic against other vCPUs.
     uint64_t current = 0;
-    auto read = read_linear(ctx, *linear, std::span(reinterpret_cast<uint8_t*>(&current), 8));
-    if (!read) return tl::unexpected(std::move(read).error());
+    KILN_TRY(read_linear(ctx, linear, std::span(reinterpret_cast<uint8_t*>(&current), 8)));
     equal = current == ((old_hi << 32) | old_lo);
     const uint64_t stored = equal ? ((new_hi << 32) | new_lo) : current;
-    auto write = write_linear(ctx, *linear, std::span(reinterpret_cast<const uint8_t*>(&stored), 8));
-    if (!write) return tl::unexpected(std::move(write).error());
+    KILN_TRY(write_linear(ctx, linear, std::span(reinterpret_cast<const uint8_t*>(&stored), 8)));
     old_lo = current & half;
     old_hi = current >> 32;
   }

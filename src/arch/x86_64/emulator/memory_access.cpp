@@ -109,9 +109,8 @@ Emu<void> read_linear(const Context& ctx, uint64_t linear, std::span<uint8_t> ou
   while (done < out.size()) {
     const uint64_t addr = (linear + done) & linear_mask(ctx.mode);
     const uint64_t chunk = std::min<uint64_t>(out.size() - done, kPageSize - addr % kPageSize);
-    auto host = map_linear(ctx, addr, chunk, AccessKind::kRead);
-    if (!host) return tl::unexpected(std::move(host).error());
-    std::memcpy(out.data() + done, host->data(), chunk);
+    auto host = KILN_TRY_VALUE(map_linear(ctx, addr, chunk, AccessKind::kRead));
+    std::memcpy(out.data() + done, host.data(), chunk);
     done += chunk;
   }
   return {};
@@ -123,9 +122,7 @@ Emu<void> write_linear(const Context& ctx, uint64_t linear, std::span<const uint
   while (done < in.size()) {
     const uint64_t addr = (linear + done) & linear_mask(ctx.mode);
     const uint64_t chunk = std::min<uint64_t>(in.size() - done, kPageSize - addr % kPageSize);
-    auto host = map_linear(ctx, addr, chunk, AccessKind::kWrite);
-    if (!host) return tl::unexpected(std::move(host).error());
-    pieces.push_back(*host);
+    pieces.push_back(KILN_TRY_VALUE(map_linear(ctx, addr, chunk, AccessKind::kWrite)));
     done += chunk;
   }
   done = 0;
@@ -145,11 +142,9 @@ Emu<uint64_t> read_source(const Context& ctx, const ZydisDecodedOperand& op) {
   if (op.type != ZYDIS_OPERAND_TYPE_MEMORY || op.size == 0 || op.size > 64) {
     return fail("unsupported source operand (type {}, {} bits)", static_cast<int>(op.type), op.size);
   }
-  auto linear = operand_linear_address(ctx, op, AccessKind::kRead);
-  if (!linear) return tl::unexpected(std::move(linear).error());
+  auto linear = KILN_TRY_VALUE(operand_linear_address(ctx, op, AccessKind::kRead));
   uint64_t value = 0;  // little-endian host: the low op.size/8 bytes
-  auto read = read_linear(ctx, *linear, std::span(reinterpret_cast<uint8_t*>(&value), op.size / 8));
-  if (!read) return tl::unexpected(std::move(read).error());
+  KILN_TRY(read_linear(ctx, linear, std::span(reinterpret_cast<uint8_t*>(&value), op.size / 8)));
   return value;
 }
 

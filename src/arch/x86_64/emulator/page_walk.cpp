@@ -113,22 +113,21 @@ Result<WalkOutcome> walk_8byte_levels(Walk& w, uint64_t table, int level) {
   for (; level >= 1; --level) {
     const int shift = 12 + 9 * (level - 1);
     const auto gpa = GuestAddress(table + ((w.linear >> shift) & 0x1ff) * 8);
-    auto entry = read_entry(w, gpa, 8);
-    if (!entry) return tl::unexpected(entry.error());
-    if ((*entry & kEntryPresent) == 0) return page_fault(w, 0);
-    if (!nxe && (*entry & kEntryNoExecute) != 0) return page_fault(w, kPfErrPresent | kPfErrReserved);
-    accumulate(w, *entry);
-    const bool large = level > 1 && (*entry & kEntryPageSize) != 0;
+    auto entry = KILN_TRY_VALUE(read_entry(w, gpa, 8));
+    if ((entry & kEntryPresent) == 0) return page_fault(w, 0);
+    if (!nxe && (entry & kEntryNoExecute) != 0) return page_fault(w, kPfErrPresent | kPfErrReserved);
+    accumulate(w, entry);
+    const bool large = level > 1 && (entry & kEntryPageSize) != 0;
     if (large && level > 3) return page_fault(w, kPfErrPresent | kPfErrReserved);  // PS reserved in PML4E/PML5E
     if (level == 1 || large) {
       const uint64_t page_size = 1ull << shift;
       // Bits 12 (PAT) .. shift-1 of a large-page entry: bit 12 is PAT, the rest reserved.
       const uint64_t reserved = large ? (page_size - 1) & ~0x1fffull : 0;
-      if ((*entry & reserved) != 0) return page_fault(w, kPfErrPresent | kPfErrReserved);
-      const uint64_t base = *entry & kEntryAddress & ~(page_size - 1);
+      if ((entry & reserved) != 0) return page_fault(w, kPfErrPresent | kPfErrReserved);
+      const uint64_t base = entry & kEntryAddress & ~(page_size - 1);
       return finish(w, base | (w.linear & (page_size - 1)), page_size);
     }
-    table = *entry & kEntryAddress;
+    table = entry & kEntryAddress;
   }
   return fail("page walk fell through");  // unreachable: level 1 always returns
 }
@@ -137,21 +136,19 @@ Result<WalkOutcome> walk_8byte_levels(Walk& w, uint64_t table, int level) {
 Result<WalkOutcome> walk_32bit(Walk& w) {
   const uint64_t linear = w.linear & 0xffff'ffffull;
   const auto pde_gpa = GuestAddress((w.state.sregs.cr3 & 0xffff'f000ull) + ((linear >> 22) & 0x3ff) * 4);
-  auto pde = read_entry(w, pde_gpa, 4);
-  if (!pde) return tl::unexpected(pde.error());
-  if ((*pde & kEntryPresent) == 0) return page_fault(w, 0);
-  accumulate(w, *pde);
-  if ((*pde & kEntryPageSize) != 0 && (w.state.sregs.cr4 & kCr4PageSizeExt) != 0) {
-    if ((*pde & kPse36Reserved) != 0) return page_fault(w, kPfErrPresent | kPfErrReserved);
-    const uint64_t base = (*pde & 0xffc0'0000ull) | (((*pde >> 13) & 0xff) << 32);
+  auto pde = KILN_TRY_VALUE(read_entry(w, pde_gpa, 4));
+  if ((pde & kEntryPresent) == 0) return page_fault(w, 0);
+  accumulate(w, pde);
+  if ((pde & kEntryPageSize) != 0 && (w.state.sregs.cr4 & kCr4PageSizeExt) != 0) {
+    if ((pde & kPse36Reserved) != 0) return page_fault(w, kPfErrPresent | kPfErrReserved);
+    const uint64_t base = (pde & 0xffc0'0000ull) | (((pde >> 13) & 0xff) << 32);
     return finish(w, base | (linear & 0x3f'ffffull), 4 * MiB);
   }
-  const auto pte_gpa = GuestAddress((*pde & 0xffff'f000ull) + ((linear >> 12) & 0x3ff) * 4);
-  auto pte = read_entry(w, pte_gpa, 4);
-  if (!pte) return tl::unexpected(pte.error());
-  if ((*pte & kEntryPresent) == 0) return page_fault(w, 0);
-  accumulate(w, *pte);
-  return finish(w, (*pte & 0xffff'f000ull) | (linear & 0xfff), 4 * KiB);
+  const auto pte_gpa = GuestAddress((pde & 0xffff'f000ull) + ((linear >> 12) & 0x3ff) * 4);
+  auto pte = KILN_TRY_VALUE(read_entry(w, pte_gpa, 4));
+  if ((pte & kEntryPresent) == 0) return page_fault(w, 0);
+  accumulate(w, pte);
+  return finish(w, (pte & 0xffff'f000ull) | (linear & 0xfff), 4 * KiB);
 }
 
 // PAE paging: the PDPTE selected by bits 31:30 (SDM vol. 3 §4.4.1). The CPU

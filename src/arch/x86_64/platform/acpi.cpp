@@ -52,7 +52,7 @@ Result<GuestAddress> write_acpi_tables(const GuestMemory& mem, const AcpiConfig&
 
   TableArea area;
   const GuestAddress dsdt = area.place(acpi::build_dsdt(*aml));
-  const GuestAddress fadt = area.place(acpi::build_fadt(dsdt, config.sleep_port));
+  const GuestAddress fadt = area.place(acpi::build_fadt(dsdt, config.sleep_port, config.pci_root.has_value()));
   const GuestAddress madt = area.place(acpi::build_madt(config.vcpus));
   const GuestAddress tables[] = {fadt, madt};
   const GuestAddress xsdt = area.place(acpi::build_xsdt(tables));

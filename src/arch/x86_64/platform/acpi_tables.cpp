@@ -34,6 +34,14 @@ SdtHeader header(const char (&signature)[5], const char (&table_id)[9], uint32_t
   return h;
 }
 
+// A table starts as the bytes of its fixed part, allocated at that size. (Inserting them into an
+// empty vector let g++ 12 at -O3 report the reallocation path as an overflow.)
+template <typename T>
+std::vector<uint8_t> bytes_of(const T& value) {
+  const auto* p = reinterpret_cast<const uint8_t*>(&value);
+  return std::vector<uint8_t>(p, p + sizeof(T));
+}
+
 template <typename T>
 void append(std::vector<uint8_t>& out, const T& value) {
   const auto* p = reinterpret_cast<const uint8_t*>(&value);
@@ -52,11 +60,13 @@ Gas io_byte(uint16_t port) { return Gas{kSystemIo, 8, 0, kByteAccess, port}; }
 
 }  // namespace
 
-std::vector<uint8_t> build_fadt(GuestAddress dsdt, uint16_t sleep_port) {
+std::vector<uint8_t> build_fadt(GuestAddress dsdt, uint16_t sleep_port, bool msi) {
   Fadt f{};
   f.header = header("FACP", "KILNFACP", sizeof(Fadt), kFadtRevision);
-  f.iapc_boot_arch = kBootArchLegacyDevices | kBootArch8042 | kBootArchVgaNotPresent | kBootArchMsiNotSupported |
-                     kBootArchCmosRtcNotPresent;
+  // MSI Not Supported unless kiln's PCI functions offer MSI-X (Linux's pci_acpi_init turns MSI
+  // off for the whole system when the flag is set).
+  f.iapc_boot_arch = kBootArchLegacyDevices | kBootArch8042 | kBootArchVgaNotPresent | kBootArchCmosRtcNotPresent |
+                     (msi ? 0 : kBootArchMsiNotSupported);
   f.flags = kFadtWbinvd | kFadtPowerButton | kFadtSleepButton | kFadtResetRegSupported | kFadtHwReducedAcpi;
   f.reset_reg = io_byte(kResetPort);
   f.reset_value = kResetValue;
@@ -67,14 +77,12 @@ std::vector<uint8_t> build_fadt(GuestAddress dsdt, uint16_t sleep_port) {
     f.sleep_status_reg = io_byte(sleep_port);
   }
   std::memcpy(&f.hypervisor_vendor_id, "KILNVMM ", sizeof(f.hypervisor_vendor_id));
-  std::vector<uint8_t> out;
-  append(out, f);
-  return finish(std::move(out));
+  return finish(bytes_of(f));
 }
 
 std::vector<uint8_t> build_madt(uint32_t vcpus) {
-  std::vector<uint8_t> out;
-  append(out, MadtHeader{header("APIC", "KILNAPIC", 0, kMadtRevision), kLapicAddr, kMadtPcatCompat});
+  std::vector<uint8_t> out =
+      bytes_of(MadtHeader{header("APIC", "KILNAPIC", 0, kMadtRevision), kLapicAddr, kMadtPcatCompat});
   constexpr uint32_t kEnabled = 1;
   for (uint32_t id = 0; id < vcpus; ++id) {
     const auto apic_id = static_cast<uint8_t>(id);
@@ -88,22 +96,19 @@ std::vector<uint8_t> build_madt(uint32_t vcpus) {
 }
 
 std::vector<uint8_t> build_xsdt(std::span<const GuestAddress> tables) {
-  std::vector<uint8_t> out;
-  append(out, header("XSDT", "KILNXSDT", 0, kRootTableRevision));
+  std::vector<uint8_t> out = bytes_of(header("XSDT", "KILNXSDT", 0, kRootTableRevision));
   for (GuestAddress a : tables) append(out, a.raw());
   return finish(std::move(out));
 }
 
 std::vector<uint8_t> build_rsdt(std::span<const GuestAddress> tables) {
-  std::vector<uint8_t> out;
-  append(out, header("RSDT", "KILNRSDT", 0, kRootTableRevision));
+  std::vector<uint8_t> out = bytes_of(header("RSDT", "KILNRSDT", 0, kRootTableRevision));
   for (GuestAddress a : tables) append(out, static_cast<uint32_t>(a.raw()));
   return finish(std::move(out));
 }
 
 std::vector<uint8_t> build_dsdt(std::span<const uint8_t> aml) {
-  std::vector<uint8_t> out;
-  append(out, header("DSDT", "KILNDSDT", 0, kDsdtRevision));
+  std::vector<uint8_t> out = bytes_of(header("DSDT", "KILNDSDT", 0, kDsdtRevision));
   out.insert(out.end(), aml.begin(), aml.end());
   return finish(std::move(out));
 }
@@ -116,8 +121,7 @@ std::vector<uint8_t> build_rsdp(GuestAddress rsdt, GuestAddress xsdt) {
   r.rsdt_addr = static_cast<uint32_t>(rsdt.raw());
   r.length = sizeof(Rsdp);
   r.xsdt_addr = xsdt.raw();
-  std::vector<uint8_t> out;
-  append(out, r);
+  std::vector<uint8_t> out = bytes_of(r);
   set_checksum(std::span(out).first(kRsdpV1Length), offsetof(Rsdp, checksum));
   set_checksum(out, offsetof(Rsdp, extended_checksum));
   return out;

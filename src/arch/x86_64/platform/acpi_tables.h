@@ -152,8 +152,8 @@ struct __attribute__((packed)) MadtLocalApicNmi {
 };
 static_assert(sizeof(MadtLocalApicNmi) == 6);
 
-// Table builders (acpi_tables.cpp).
-[[nodiscard]] std::vector<uint8_t> build_fadt(GuestAddress dsdt, uint16_t sleep_port);
+// Table builders (acpi_tables.cpp). The FADT says MSI Not Supported unless `msi` (PCI with MSI-X).
+[[nodiscard]] std::vector<uint8_t> build_fadt(GuestAddress dsdt, uint16_t sleep_port, bool msi);
 [[nodiscard]] std::vector<uint8_t> build_madt(uint32_t vcpus);
 [[nodiscard]] std::vector<uint8_t> build_xsdt(std::span<const GuestAddress> tables);
 [[nodiscard]] std::vector<uint8_t> build_rsdt(std::span<const GuestAddress> tables);  // addresses < 4 GiB

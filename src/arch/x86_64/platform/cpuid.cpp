@@ -1,6 +1,7 @@
 #include "arch/x86_64/platform/cpuid.h"
 
 #include <algorithm>
+#include <sstream>
 
 #include "arch/x86_64/platform/cpuid_entries.h"
 #include "arch/x86_64/platform/platform_layout.h"
@@ -107,15 +108,14 @@ Result<std::vector<kvm_cpuid_entry2>> build_cpuid(std::span<const kvm_cpuid_entr
     return fail("CPUID describes 1 to {} vCPUs, not {}", kMaxVcpus, cfg.vcpus);
   }
   if (vcpu_id >= cfg.vcpus) return fail("vCPU {} is past the {} vCPUs", vcpu_id, cfg.vcpus);
-  auto tmpl = find_cpu_template(cfg.template_name);
-  if (!tmpl) return tl::unexpected(tmpl.error());
+  auto tmpl = KILN_TRY_VALUE(find_cpu_template(cfg.template_name));
   std::vector<kvm_cpuid_entry2> out(supported.begin(), supported.end());
   if (find_entry(out, 1, 0) == nullptr) return fail("KVM_GET_SUPPORTED_CPUID has no leaf 1");
 
   kvm_leaves(out, supported);
   set_bit(out, kHypervisorBit, true);
   if (cfg.tsc_deadline_timer) set_bit(out, kTscDeadlineBit, true);
-  for (const HiddenFeature& h : (*tmpl)->hidden) {
+  for (const HiddenFeature& h : tmpl->hidden) {
     const CpuFeature* f = find_cpu_feature(h.name);
     if (f != nullptr) set_bit(out, f->bit, false);
   }
@@ -124,6 +124,15 @@ Result<std::vector<kvm_cpuid_entry2>> build_cpuid(std::span<const kvm_cpuid_entr
   power_and_pmu(out, cfg.pmu);
   cpuid_detail::apply_topology(out, cfg.vcpus, vcpu_id);
   return out;
+}
+
+std::string pvm_kernel_parameters(std::span<const kvm_cpuid_entry2> cpuid, std::string_view cmdline) {
+  if (find_entry(cpuid, 1, 0) == nullptr || has_bit(cpuid, kXsaveBit)) return {};
+  std::istringstream words{std::string(cmdline)};
+  for (std::string word; words >> word;) {
+    if (word == "noxsave") return {};
+  }
+  return "noxsave";
 }
 
 }  // namespace kiln::x86

@@ -49,4 +49,11 @@ struct CpuidConfig {
 [[nodiscard]] Result<std::vector<kvm_cpuid_entry2>> build_cpuid(std::span<const kvm_cpuid_entry2> supported,
                                                                  const CpuidConfig& cfg, uint32_t vcpu_id);
 
+// Kernel parameters a Linux guest on a kvm_pvm host needs on top of its CPUID: "noxsave" when
+// `cpuid` hides XSAVE and `cmdline` does not already say it, else "". kvm_pvm runs the guest
+// kernel deprivileged, and on AMD hosts (seen 2026-12 on EPYC) its CPUID instruction runs natively,
+// so the guest sees the host's XSAVE whatever KVM_SET_CPUID2 said; its XRSTOR then faults into
+// KVM's emulator, which has no XRSTOR. `noxsave` makes Linux use FXSAVE, as hiding XSAVE would.
+[[nodiscard]] std::string pvm_kernel_parameters(std::span<const kvm_cpuid_entry2> cpuid, std::string_view cmdline);
+
 }  // namespace kiln::x86

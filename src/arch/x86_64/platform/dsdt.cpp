@@ -66,10 +66,9 @@ Status check_mmio_devices(const std::vector<MmioDeviceInfo>& devices) {
 }
 
 Result<Bytes> com1() {
-  auto hid = aml::eisa_id("PNP0501");
-  if (!hid) return tl::unexpected(hid.error());
+  auto hid = KILN_TRY_VALUE(aml::eisa_id("PNP0501"));
   const Bytes crs = ResourceTemplate().io(kCom1Port, 8).irq_no_flags(static_cast<uint8_t>(kCom1Irq)).build();
-  const Bytes terms[] = {aml::name("_HID", *hid), aml::name("_UID", aml::integer(1)), aml::name("_CRS", crs)};
+  const Bytes terms[] = {aml::name("_HID", hid), aml::name("_UID", aml::integer(1)), aml::name("_CRS", crs)};
   return aml::device("COM1", terms);
 }
 
@@ -77,27 +76,25 @@ Result<Bytes> com1() {
 // and says "no 8042" in the FADT, so Linux's i8042 driver finds the controller and its IRQ only
 // through this PNP device (drivers/input/serio/i8042-acpipnpio.h): data port, command port, IRQ 1.
 Result<Bytes> keyboard_controller() {
-  auto hid = aml::eisa_id("PNP0303");
-  if (!hid) return tl::unexpected(hid.error());
+  auto hid = KILN_TRY_VALUE(aml::eisa_id("PNP0303"));
   const Bytes crs = ResourceTemplate()
                         .io(kI8042DataPort, 1)
                         .io(kI8042CommandPort, 1)
                         .irq_no_flags(static_cast<uint8_t>(kKeyboardIrq))
                         .build();
-  const Bytes terms[] = {aml::name("_HID", *hid), aml::name("_UID", aml::integer(0)), aml::name("_CRS", crs)};
+  const Bytes terms[] = {aml::name("_HID", hid), aml::name("_UID", aml::integer(0)), aml::name("_CRS", crs)};
   return aml::device("PS2K", terms);
 }
 
 Result<Bytes> mmio_device(const MmioDeviceInfo& d, size_t index) {
-  auto hid = hardware_id(d.hid);
-  if (!hid) return tl::unexpected(hid.error());
+  auto hid = KILN_TRY_VALUE(hardware_id(d.hid));
   const auto dev_name = aml::Name::from(fmt::format("V{:03X}", index));
   if (!dev_name) return fail("too many MMIO devices for the DSDT's names");
   const Bytes crs = ResourceTemplate()
                         .memory32_fixed(static_cast<uint32_t>(d.base.raw()), static_cast<uint32_t>(d.size), true)
                         .interrupt(d.gsi, ResourceTemplate::Trigger::kEdge, ResourceTemplate::Polarity::kActiveHigh)
                         .build();
-  const Bytes terms[] = {aml::name("_HID", *hid), aml::name("_UID", aml::integer(index)),
+  const Bytes terms[] = {aml::name("_HID", hid), aml::name("_UID", aml::integer(index)),
                          aml::name("_CCA", aml::integer(1)),  // DMA is cache-coherent
                          aml::name("_CRS", crs)};
   return aml::device(*dev_name, terms);
@@ -107,8 +104,7 @@ Result<Bytes> mmio_device(const MmioDeviceInfo& d, size_t index) {
 // Every slot's INTA# goes to a GSI directly (Source 0), which the OS sets up level-triggered,
 // active low.
 Result<Bytes> pci_root(const PciRootInfo& p) {
-  auto hid = aml::eisa_id("PNP0A03");
-  if (!hid) return tl::unexpected(hid.error());
+  auto hid = KILN_TRY_VALUE(aml::eisa_id("PNP0A03"));
   const Bytes crs = ResourceTemplate()
                         .word_bus_number(0, 0)
                         .io(0xcf8, 8)  // configuration mechanism #1, consumed by the bridge
@@ -123,7 +119,7 @@ Result<Bytes> pci_root(const PciRootInfo& p) {
     routes.push_back(aml::package(entry));
   }
   if (routes.size() > 32) return fail("{} PCI interrupt routes", routes.size());
-  const Bytes terms[] = {aml::name("_HID", *hid),         aml::name("_UID", aml::integer(0)),
+  const Bytes terms[] = {aml::name("_HID", hid),          aml::name("_UID", aml::integer(0)),
                          aml::name("_SEG", aml::integer(0)), aml::name("_BBN", aml::integer(0)),
                          aml::name("_CRS", crs),            aml::name("_PRT", aml::package(routes))};
   return aml::device("PCI0", terms);
@@ -134,12 +130,8 @@ Result<Bytes> pci_root(const PciRootInfo& p) {
 Result<std::vector<uint8_t>> dsdt_aml(const AcpiConfig& config) {
   KILN_TRY(check_mmio_devices(config.mmio_devices));
   std::vector<Bytes> devices;
-  auto serial = com1();
-  if (!serial) return tl::unexpected(serial.error());
-  devices.push_back(std::move(*serial));
-  auto keyboard = keyboard_controller();
-  if (!keyboard) return tl::unexpected(keyboard.error());
-  devices.push_back(std::move(*keyboard));
+  devices.push_back(KILN_TRY_VALUE(com1()));
+  devices.push_back(KILN_TRY_VALUE(keyboard_controller()));
   for (size_t i = 0; i < config.mmio_devices.size(); ++i) {
     auto dev = mmio_device(config.mmio_devices[i], i);
     if (!dev) return wrap(fmt::format("MMIO device {}", i), dev.error());

@@ -3,10 +3,13 @@
 //   floating pointer "_MP_" (16 bytes, section 4.1) -> configuration table "PCMP" (section 4.2)
 //   with one processor entry per vCPU, one ISA bus, the IOAPIC, an I/O interrupt entry per
 //   IOAPIC pin (ISA IRQ n -> pin n, KVM's default routing) and the two local interrupt entries
-//   of virtual wire mode (LINT0 ExtINT, LINT1 NMI).
+//   of virtual wire mode (LINT0 ExtINT, LINT1 NMI). With PCI functions: a PCI bus (id 1 = PCI bus
+//   0) and, per function, its INTA# on its IOAPIC pin (level, active low) in place of that pin's
+//   ISA entry, so that a kernel booted with acpi=off routes PCI INTx without the DSDT's _PRT.
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "arch/x86_64/platform/platform_layout.h"
 #include "common/result.h"
@@ -94,15 +97,24 @@ struct MpCpuSignature {
   uint32_t features = (1u << 0) | (1u << 9);
 };
 
-// Bytes the tables take for `vcpus` processors (floating pointer included).
-[[nodiscard]] constexpr uint64_t mptable_size(uint32_t vcpus) {
+// A PCI function's INTA# (bus 0) and the IOAPIC pin it is wired to.
+struct MpPciInterrupt {
+  uint8_t slot = 0;
+  uint8_t ioapic_pin = 0;
+};
+
+// Bytes the tables take for `vcpus` processors (floating pointer included), with or without a PCI
+// bus (each PCI entry replaces the ISA entry of its pin).
+[[nodiscard]] constexpr uint64_t mptable_size(uint32_t vcpus, bool pci = false) {
   return sizeof(MpFloatingPointer) + sizeof(MpConfigHeader) + uint64_t{vcpus} * sizeof(MpProcessorEntry) +
-         sizeof(MpBusEntry) + sizeof(MpIoapicEntry) + (kIoapicPins + 2) * sizeof(MpInterruptEntry);
+         sizeof(MpBusEntry) * (pci ? 2 : 1) + sizeof(MpIoapicEntry) + (kIoapicPins + 2) * sizeof(MpInterruptEntry);
 }
-static_assert(mptable_size(kMaxVcpus) <= kMpTableEnd.raw() - kMpTableStart.raw(), "MP area too small");
+static_assert(mptable_size(kMaxVcpus, true) <= kMpTableEnd.raw() - kMpTableStart.raw(), "MP area too small");
 
 // Writes the floating pointer at kMpFloatingPointerAddr and the configuration table after it.
-// Fails for 0 or more than kMaxVcpus vCPUs, or when guest RAM does not cover the MP area.
-[[nodiscard]] Status write_mptable(const GuestMemory& mem, uint32_t vcpus, const MpCpuSignature& cpu = {});
+// Fails for 0 or more than kMaxVcpus vCPUs, a PCI slot or pin out of range or used twice, or when
+// guest RAM does not cover the MP area.
+[[nodiscard]] Status write_mptable(const GuestMemory& mem, uint32_t vcpus, const MpCpuSignature& cpu = {},
+                                   std::span<const MpPciInterrupt> pci = {});
 
 }  // namespace kiln::x86

@@ -52,11 +52,15 @@ void LegacyTransport::resume() {
   if (!paused_) return;
   paused_ = false;
   if (activated_) device_->resume();
+  if (config_change_pending_ && activated_) config_changed();
+  config_change_pending_ = false;
 }
 
 Status LegacyTransport::save_state(snapshot::Encoder& out) {
   std::lock_guard lock(mu_);
-  if (!paused_) return fail("virtio-{}: state saved while the device runs (pause it first)", device_->name());
+  if (!paused_) {
+    return fail_kind(ErrorKind::kState, "virtio-{}: state saved while the device runs (pause it first)", device_->name());
+  }
   out.pod(TransportRecord{device_->device_id(), host_features_sel_, guest_features_sel_, page_size_, acked_features_,
                           queue_sel_, status_, interrupt_status_.load(std::memory_order_acquire),
                           activated_ ? 1u : 0u, static_cast<uint32_t>(queues_.size()), 0});
@@ -74,6 +78,7 @@ Status LegacyTransport::save_state(snapshot::Encoder& out) {
   snapshot::Encoder device_state;
   device_->save_state(device_state);
   out.bytes(device_state.data());
+  save_transport_locked(out);
   return {};
 }
 
@@ -130,8 +135,7 @@ Status LegacyTransport::restore_locked(snapshot::Decoder& in) {
     }
     if (q.pfn != 0 && q.num != 0) {
       // The rings must lie in this VM's RAM (the checks activate() makes).
-      auto layout = legacy_layout(static_cast<uint16_t>(q.num), q.pfn, r.page_size, q.align);
-      auto queue = layout ? SplitQueue::create(mem_, *layout, r.acked_features) : tl::unexpected(layout.error());
+      auto queue = build_queue(static_cast<uint16_t>(i), QueueRegs{q.num, q.align, q.pfn}, r.page_size, r.acked_features);
       if (!queue) return in.invalid(fmt::format("queue {}: {}", i, queue.error().message));
       if (in_use) {
         KILN_TRY(queue->restore_state(in));
@@ -146,11 +150,11 @@ Status LegacyTransport::restore_locked(snapshot::Decoder& in) {
     regs[i] = QueueRegs{q.num, q.align, q.pfn};
   }
 
-  auto device_state = in.bytes(kMaxDeviceState);
-  if (!device_state) return tl::unexpected(device_state.error());
-  snapshot::Decoder device_in(*device_state, fmt::format("virtio-{} device state", device_->name()));
+  auto device_state = KILN_TRY_VALUE(in.bytes(kMaxDeviceState));
+  snapshot::Decoder device_in(device_state, fmt::format("virtio-{} device state", device_->name()));
   KILN_TRY(device_->restore_state(device_in));
   KILN_TRY(device_in.finish());
+  KILN_TRY(restore_transport_locked(in));
 
   // The selectors take any value, as from a guest: reads through them check the range.
   host_features_sel_ = r.host_features_sel;
@@ -162,12 +166,7 @@ Status LegacyTransport::restore_locked(snapshot::Decoder& in) {
   status_ = r.status;
   interrupt_status_.store(r.interrupt_status, std::memory_order_release);
   if (activated) {
-    Activation a;
-    a.mem = &mem_;
-    a.features = acked_features_;
-    a.interrupt = this;
-    a.queues = std::move(active);
-    a.start_paused = true;
+    Activation a = activation_locked(std::move(active));  // paused: restore_state() set paused_
     a.restored = true;
     if (auto ok = device_->activate(std::move(a)); !ok) {
       return wrap(fmt::format("virtio-{}: activating the restored device", device_->name()), ok.error());

@@ -4,19 +4,10 @@
 #include "virtio/spec.h"
 
 namespace kiln::virtio {
-namespace {
-
-// A guest may hammer bad registers; the first few are worth a line each.
-std::atomic<int> g_log_budget{32};
-
-}  // namespace
-
 Result<std::vector<EventFd>> LegacyTransport::make_notify_events(const VirtioDevice& device) {
   std::vector<EventFd> notify;
   for (uint16_t i = 0; i < device.num_queues(); ++i) {
-    auto fd = EventFd::create();
-    if (!fd) return tl::unexpected(fd.error());
-    notify.push_back(std::move(*fd));
+    notify.push_back(KILN_TRY_VALUE(EventFd::create()));
   }
   return notify;
 }
@@ -40,7 +31,7 @@ void LegacyTransport::shutdown() {
 }
 
 void LegacyTransport::guest_error(const std::string& what) const {
-  if (g_log_budget.fetch_sub(1) > 0) log("{} {}: {}", transport_, device_->name(), what);
+  device_->guest_errors().report("{}: {}", transport_, what);
 }
 
 uint32_t LegacyTransport::device_features() {
@@ -156,36 +147,40 @@ void LegacyTransport::write_config(uint64_t offset, std::span<const uint8_t> dat
   device_->write_config(offset, data);
 }
 
-void LegacyTransport::activate_locked() {
+Result<SplitQueue> LegacyTransport::build_queue(uint16_t index, const QueueRegs& q, uint32_t page_size,
+                                                uint64_t features) const {
+  const uint16_t max = device_->queue_max_size(index);
+  if (q.num == 0 || q.num > max) return fail("size {} (maximum {})", q.num, max);
+  auto layout = KILN_TRY_VALUE(legacy_layout(static_cast<uint16_t>(q.num), q.pfn, page_size, q.align));
+  return SplitQueue::create(mem_, layout, features);
+}
+
+Activation LegacyTransport::activation_locked(std::vector<ActiveQueue> queues) {
   Activation a;
   a.mem = &mem_;
   a.features = acked_features_;
   a.interrupt = this;
   a.start_paused = paused_;
+  a.queues = std::move(queues);
+  return a;
+}
+
+void LegacyTransport::activate_locked() {
+  std::vector<ActiveQueue> queues(queues_.size());
   for (size_t i = 0; i < queues_.size(); ++i) {
-    ActiveQueue aq;
-    aq.notify_fd = notify_[i].fd();
-    const QueueRegs& q = queues_[i];
-    if (q.pfn != 0) {
-      const uint16_t max = device_->queue_max_size(static_cast<uint16_t>(i));
-      if (q.num == 0 || q.num > max) {
-        guest_error(fmt::format("queue {}: size {} (maximum {})", i, q.num, max));
-        status_ |= kStatusNeedsReset;
-        return;
-      }
-      auto layout = legacy_layout(static_cast<uint16_t>(q.num), q.pfn, page_size_, q.align);
-      auto queue = layout ? SplitQueue::create(mem_, *layout, acked_features_) : tl::unexpected(layout.error());
-      if (!queue) {
-        guest_error(fmt::format("queue {}: {}", i, queue.error().message));
-        status_ |= kStatusNeedsReset;
-        return;
-      }
-      aq.queue.emplace(std::move(*queue));
+    queues[i].notify_fd = notify_[i].fd();
+    if (queues_[i].pfn == 0) continue;  // not used by this driver
+    auto queue = build_queue(static_cast<uint16_t>(i), queues_[i], page_size_, acked_features_);
+    if (!queue) {
+      guest_error(fmt::format("queue {}: {}", i, queue.error().message));
+      status_ |= kStatusNeedsReset;
+      return;
     }
-    a.queues.push_back(std::move(aq));
+    queues[i].queue.emplace(std::move(*queue));
   }
-  if (auto ok = device_->activate(std::move(a)); !ok) {
-    log("{} {}: activation failed: {}", transport_, device_->name(), ok.error().message);
+  if (auto ok = device_->activate(activation_locked(std::move(queues))); !ok) {
+    // Counted and rate-limited like any guest mistake: a driver can set DRIVER_OK in a loop.
+    guest_error(fmt::format("activation failed: {}", ok.error().message));
     status_ |= kStatusNeedsReset;
     return;
   }
@@ -200,6 +195,7 @@ void LegacyTransport::reset() {
 void LegacyTransport::reset_locked() {
   if (activated_) device_->reset();
   activated_ = false;
+  config_change_pending_ = false;
   status_ = 0;
   host_features_sel_ = guest_features_sel_ = queue_sel_ = 0;
   acked_features_ = 0;
@@ -207,20 +203,38 @@ void LegacyTransport::reset_locked() {
   for (auto& q : queues_) q = QueueRegs{};
   interrupt_status_.store(0, std::memory_order_release);
   for (auto& n : notify_) n.consume();
+  reset_transport_locked();
 }
 
-void LegacyTransport::used_buffer() {
+Status LegacyTransport::change_device(const std::function<Result<bool>()>& change) {
+  std::lock_guard lock(mu_);  // no register access (status 0, DRIVER_OK, config reads) meanwhile
+  const bool running = activated_ && !paused_;
+  Status paused = running ? device_->pause() : Status{};
+  Result<bool> changed = paused ? change() : tl::unexpected(paused.error());
+  if (running) device_->resume();
+  if (!changed) return tl::unexpected(changed.error());
+  if (*changed && activated_) {
+    if (paused_) {
+      config_change_pending_ = true;  // resume() announces it
+    } else {
+      config_changed();
+    }
+  }
+  return {};
+}
+
+void LegacyTransport::used_buffer(uint16_t) {
   interrupt_status_.fetch_or(kInterruptVring, std::memory_order_acq_rel);
-  irq_->trigger();
+  if (line_enabled()) irq_->trigger();
 }
 
 void LegacyTransport::config_changed() {
   interrupt_status_.fetch_or(kInterruptConfig, std::memory_order_acq_rel);
-  irq_->trigger();
+  if (line_enabled()) irq_->trigger();
 }
 
 void LegacyTransport::reassert_if_pending() {
-  if (interrupt_status_.load(std::memory_order_acquire) != 0) irq_->trigger();
+  if (interrupt_status_.load(std::memory_order_acquire) != 0 && line_enabled()) irq_->trigger();
 }
 
 }  // namespace kiln::virtio

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,8 +30,8 @@ class LegacyTransport : public Interrupt {
   LegacyTransport& operator=(const LegacyTransport&) = delete;
   ~LegacyTransport() override;
 
-  // Interrupt: sets the interrupt status bit and triggers the line.
-  void used_buffer() override;
+  // Interrupt: sets the interrupt status bit and triggers the line (while line_enabled()).
+  void used_buffer(uint16_t queue) override;
   void config_changed() override;
 
   // One eventfd per queue, signalled on a notify naming that queue; the VMM also hands them to
@@ -44,6 +45,14 @@ class LegacyTransport : public Interrupt {
   // A level-triggered line was lowered at the guest's EOI (KVM irqfd resampling): raise it again
   // while the interrupt status still has a bit set.
   void reassert_if_pending();
+
+  // A host-side change to the device while the VM runs (PATCH /drives; later a tap or a share):
+  // `change` runs under the register lock, so no guest register access (a reset, DRIVER_OK, a
+  // config read) overlaps it, and with the device paused (nothing in flight, its thread parked)
+  // unless it is inactive or the VM is paused. It returns whether the configuration space
+  // changed: a driver running the device then gets a configuration change interrupt (after
+  // resume() when paused). Errors are change's own, or the device failing to pause.
+  [[nodiscard]] Status change_device(const std::function<Result<bool>()>& change);
 
   // Snapshot support, with every vCPU parked (no register access meanwhile).
   // pause(): the device completes what is in flight and goes quiet (VirtioDevice::pause); a
@@ -91,6 +100,16 @@ class LegacyTransport : public Interrupt {
   void write_config(uint64_t offset, std::span<const uint8_t> data);
   // A guest mistake worth a log line (the first few of them, process-wide).
   void guest_error(const std::string& what) const;
+  [[nodiscard]] uint16_t num_queues() const { return static_cast<uint16_t>(notify_.size()); }
+
+  // What a transport adds (PCI: INTx Disable and MSI-X, the vector registers).
+  // Whether the interrupt line may be raised now.
+  [[nodiscard]] virtual bool line_enabled() const { return true; }
+  // Status 0 (or a failed restore) reset the registers; called with the register lock held.
+  virtual void reset_transport_locked() {}
+  // The transport's own registers after the common record in a snapshot (lock held).
+  virtual void save_transport_locked(snapshot::Encoder&) {}
+  [[nodiscard]] virtual Status restore_transport_locked(snapshot::Decoder&) { return {}; }
 
  private:
   struct QueueRegs {
@@ -100,6 +119,11 @@ class LegacyTransport : public Interrupt {
   };
   [[nodiscard]] QueueRegs* selected_locked();  // nullptr: no such queue, logged
   void set_queue_reg(uint32_t QueueRegs::*field, uint32_t value, const char* name);
+  // The queue `q` describes over guest RAM: its size within the device's maximum, its rings
+  // inside RAM (activation and restore make the same checks).
+  [[nodiscard]] Result<SplitQueue> build_queue(uint16_t index, const QueueRegs& q, uint32_t page_size,
+                                               uint64_t features) const;
+  [[nodiscard]] Activation activation_locked(std::vector<ActiveQueue> queues);
   void activate_locked();
   void reset_locked();
   [[nodiscard]] Status restore_locked(snapshot::Decoder& in);
@@ -121,6 +145,7 @@ class LegacyTransport : public Interrupt {
   uint32_t status_ = 0;
   bool activated_ = false;
   bool paused_ = false;  // between pause() (or restore_state()) and resume()
+  bool config_change_pending_ = false;  // change_device() while paused: resume() announces it
   std::atomic<uint32_t> interrupt_status_{0};
 };
 

@@ -9,10 +9,9 @@ namespace kiln::virtio {
 Result<std::shared_ptr<MmioTransport>> MmioTransport::create(const GuestMemory& mem,
                                                              std::shared_ptr<VirtioDevice> device,
                                                              std::shared_ptr<IrqTrigger> irq) {
-  auto notify = make_notify_events(*device);
-  if (!notify) return tl::unexpected(notify.error());
+  auto notify = KILN_TRY_VALUE(make_notify_events(*device));
   return std::shared_ptr<MmioTransport>(
-      new MmioTransport(mem, std::move(device), std::move(irq), std::move(*notify), "virtio-mmio"));
+      new MmioTransport(mem, std::move(device), std::move(irq), std::move(notify), "virtio-mmio"));
 }
 
 void MmioTransport::read(uint64_t offset, std::span<uint8_t> data) {
