@@ -10,9 +10,13 @@ namespace {
 
 constexpr const char* kJson = "application/json";
 
+// Replies carry what a client sent (a path, a JSON parser's excerpt) and what a user gave kiln
+// (a command line): bytes that are not UTF-8 become U+FFFD instead of a throwing dump.
+std::string dump_reply(const Json& json) { return json.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
 void send_fault(httplib::Response& res, int status, std::string_view message) {
   res.status = status;
-  res.set_content(Json{{"fault_message", message}}.dump(), kJson);
+  res.set_content(dump_reply(Json{{"fault_message", message}}), kJson);
 }
 
 // Empty bodies and broken JSON are refused before any handler runs.
@@ -84,7 +88,7 @@ void ApiServer::add_routes() {
       return;
     }
     res.status = 200;
-    res.set_content((*r)->dump(), kJson);
+    res.set_content(dump_reply(**r), kJson);
   };
   // Routes taking a JSON body; `id` is the path's {id} for the routes that have one.
   auto with_body = [reply](auto handler) {

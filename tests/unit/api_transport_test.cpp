@@ -91,6 +91,16 @@ TEST_F(ApiTest, UnknownPathsAndMethodsAreBadRequests) {
   EXPECT_EQ(client_.get("/").status, 200);  // the connection is still usable
 }
 
+// Bytes that are not UTF-8 in the path or in a JSON string reach the reply's fault_message with
+// U+FFFD in their place: a JSON dump that threw on them ended kiln (issue 16, finding 1).
+TEST_F(ApiTest, NonUtf8InThePathOrTheBodyIsABadRequestNotACrash) {
+  const HttpReply path = client_.raw("GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n");
+  expect_fault(path, "Invalid request method and/or path: GET /\xef\xbf\xbd\xef\xbf\xbd.");
+  expect_fault(client_.put("/boot-source", "{\"kernel_image_path\": \"k\xff\"}"), "deserializing the json body");
+  client_.disconnect();
+  EXPECT_EQ(client_.get("/").status, 200);  // still serving
+}
+
 TEST_F(ApiTest, ABodyOverTheLimitIsRefusedAndTheConnectionClosed) {
   const std::string big = R"({"boot_args": ")" + std::string(60000, 'a') + R"("})";
   expect_fault(client_.put("/boot-source", big), "larger than the limit of 51200 bytes");
