@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "common/file.h"
 #include "common/symbol_file.h"
 #include "common/unique_fd.h"
 
@@ -81,8 +82,7 @@ void add_physical_aliases(Elf* elf, SymbolTable& table) {
 
 Result<SymbolTable> load_elf_symbols(const std::string& path) {
   if (elf_version(EV_CURRENT) == EV_NONE) return fail("libelf: {}", elf_errmsg(-1));
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return fail_io(path);
+  auto fd = KILN_TRY_VALUE(open_regular_file(path));
   ElfHandle elf(elf_begin(fd.get(), ELF_C_READ, nullptr));
   if (!elf) return fail("{}: not readable as ELF: {}", path, elf_errmsg(-1));
   if (elf_kind(elf.get()) != ELF_K_ELF) return fail("{}: not an ELF file", path);

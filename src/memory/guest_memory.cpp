@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/file.h"
 #include "common/unique_fd.h"
 
 namespace kiln {
@@ -40,11 +41,9 @@ Result<GuestMemory> GuestMemory::map_file(std::span<const MemoryRange> ranges, c
   for (const auto& r : ranges) {
     if (__builtin_add_overflow(total, r.size, &total)) return fail("guest memory layout larger than 2^64 bytes");
   }
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return fail_io(fmt::format("guest memory file {}", path));
+  auto fd = KILN_TRY_VALUE(open_regular_file(path, "guest memory file"));
   struct stat st {};
   if (::fstat(fd.get(), &st) < 0) return fail_io(fmt::format("guest memory file {}", path));
-  if (!S_ISREG(st.st_mode)) return fail_kind(ErrorKind::kConfig, "guest memory file {}: not a regular file", path);
   if (static_cast<uint64_t>(st.st_size) != total) {
     return fail_kind(ErrorKind::kConfig, "guest memory file {} has {} bytes; the guest's {} MiB of RAM need exactly {}",
                      path, static_cast<uint64_t>(st.st_size), total / MiB, total);

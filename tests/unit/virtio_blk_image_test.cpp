@@ -58,6 +58,21 @@ TEST(VirtioBlkImage, DirectoryIsRefused) {
   EXPECT_TRUE(contains(disk.error().message, "/tmp")) << disk.error().message;
 }
 
+// A read-only open(2) of a FIFO waits for a writer: kiln opens without waiting and refuses it.
+TEST(VirtioBlkImage, FifoIsRefusedWithoutWaiting) {
+  char dir[] = "/tmp/kiln-blk-fifo.XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/fifo";
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  for (const bool readonly : {true, false}) {
+    auto disk = DiskImage::open(BlockOptions{path, readonly, "", false});
+    ASSERT_FALSE(disk.has_value());
+    EXPECT_TRUE(contains(disk.error().message, path + ": not a regular file or block device")) << disk.error().message;
+  }
+  ::unlink(path.c_str());
+  ::rmdir(dir);
+}
+
 TEST(VirtioBlkImage, ReadonlyOpensTheFileReadOnly) {
   TempImage image(4 * KiB);
   auto disk = DiskImage::open(image.options(true));

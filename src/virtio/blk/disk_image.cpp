@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "common/file.h"
 #include "virtio/blk/blk_spec.h"
 
 namespace kiln::virtio::blk {
@@ -43,7 +44,8 @@ Result<DiskImage> DiskImage::open(const BlockOptions& options) {
   if (options.serial.size() > kIdBytes) {
     return fail("disk image {}: serial '{}' is longer than {} bytes", path, options.serial, kIdBytes);
   }
-  int flags = (options.readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+  // O_NONBLOCK until the type is known: a FIFO would block a read-only open (image_size refuses it).
+  int flags = (options.readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NONBLOCK;
   if (options.direct) flags |= O_DIRECT;
   UniqueFd fd(::open(path.c_str(), flags));
   if (!fd) {
@@ -52,6 +54,7 @@ Result<DiskImage> DiskImage::open(const BlockOptions& options) {
                                 ErrorKind::kIo});
   }
   auto size = KILN_TRY_VALUE(image_size(fd.get(), path));
+  KILN_TRY(clear_nonblock(fd.get(), fmt::format("disk image {}", path)));
   // Appendix D: capacity counts 512-byte sectors; a tail kiln cannot address would be lost data.
   if (size % kSectorSize != 0) {
     return fail_kind(ErrorKind::kConfig, "disk image {} is {} bytes, not a multiple of {}: pad it with `truncate -s %{} {}`",
