@@ -1,6 +1,7 @@
 // vsock_peer: the host side of bench/vsock/vsock_bench, for kiln's hybrid vsock (Firecracker's unix
-// socket: "CONNECT <port>\n", "OK <port>\n"; the guest's connections to "<uds>_<port>") and, as the
-// reference, plain TCP to the same guest over virtio-net. The guest side is kiln-vsock
+// socket: "CONNECT <port>\n", "OK <port>\n"; the guest's connections to "<uds>_<port>"), for
+// QEMU's vhost-vsock (AF_VSOCK to the guest's CID; the guest's connections to the host, CID 2) and,
+// as the reference, plain TCP to the same guest over virtio-net. The guest side is kiln-vsock
 // (guest/initramfs/kiln-vsock.c). Each subcommand prints one line of key=value figures.
 //
 //   vsock_peer send TARGET PORT BYTES   connect, send BYTES, half-close, wait for the guest's close
@@ -10,17 +11,16 @@
 //   vsock_peer rtt TARGET PORT N        one connection, N one-byte round trips (kiln-vsock echo)
 //   vsock_peer cps TARGET PORT N        N connections, one after another, each closed once it is
 //                                       established (kiln-vsock accept)
-// TARGET is uds:PATH (kiln's uds_path) or tcp:ADDRESS; LISTEN is uds:PATH (<uds_path>_<port>) or
-// tcp:PORT.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+// TARGET is uds:PATH (kiln's uds_path), vsock:CID or tcp:ADDRESS; LISTEN is uds:PATH
+// (<uds_path>_<port>), vsock:PORT or tcp:PORT (peer_socket.h).
+#include "peer_socket.h"
+
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +29,9 @@
 
 namespace {
 
+using vsock_peer::connect_to;
+using vsock_peer::listen_on;
+using vsock_peer::write_all;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -36,71 +39,6 @@ double seconds_since(Clock::time_point t) { return std::chrono::duration<double>
 int fail(const std::string& what) {
   std::fprintf(stderr, "vsock_peer: %s: %s\n", what.c_str(), std::strerror(errno));
   return 1;
-}
-
-bool write_all(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
-}
-
-sockaddr_un unix_address(const std::string& path) {
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  std::strncpy(a.sun_path, path.c_str(), sizeof(a.sun_path) - 1);
-  return a;
-}
-
-// A stream to the guest's PORT: kiln's CONNECT handshake on its unix socket, or TCP.
-int connect_to(const std::string& target, unsigned port) {
-  if (target.starts_with("uds:")) {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const sockaddr_un a = unix_address(target.substr(4));
-    if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) != 0) return -1;
-    const std::string line = "CONNECT " + std::to_string(port) + "\n";
-    std::string reply;
-    char c = 0;
-    if (!write_all(fd, line.data(), line.size())) return -1;
-    while (reply.size() < 32 && ::recv(fd, &c, 1, 0) == 1 && c != '\n') reply += c;
-    if (!reply.starts_with("OK ")) {
-      std::fprintf(stderr, "vsock_peer: CONNECT %u answered '%s'\n", port, reply.c_str());
-      ::close(fd);
-      return -1;
-    }
-    return fd;
-  }
-  if (!target.starts_with("tcp:")) return -1;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  const int one = 1;
-  if (fd < 0 || ::inet_pton(AF_INET, target.c_str() + 4, &a.sin_addr) != 1) return -1;
-  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) != 0) return -1;
-  return fd;
-}
-
-int listen_on(const std::string& where) {
-  if (where.starts_with("uds:")) {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const sockaddr_un a = unix_address(where.substr(4));
-    if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) != 0 || ::listen(fd, 16) != 0) return -1;
-    return fd;
-  }
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(std::stoul(where.substr(4))));
-  const int one = 1;
-  (void)::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (fd < 0 || ::bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) != 0 || ::listen(fd, 16) != 0) return -1;
-  return fd;
 }
 
 int send_bytes(const std::string& target, unsigned port, uint64_t bytes) {
@@ -185,15 +123,15 @@ int main(int argc, char** argv) {
   uint64_t bytes = 0;
   int count = 0;
   auto* send = app.add_subcommand("send", "host->guest: BYTES to the guest's PORT, timed to the guest's close");
-  send->add_option("target", target, "uds:PATH or tcp:ADDRESS")->required();
+  send->add_option("target", target, "uds:PATH, vsock:CID or tcp:ADDRESS")->required();
   send->add_option("port", port)->required();
   send->add_option("bytes", bytes)->required();
   auto* sink_cmd = app.add_subcommand("sink", "guest->host: one connection read to EOF, timed from accept");
-  sink_cmd->add_option("listen", where, "uds:PATH or tcp:PORT")->required();
+  sink_cmd->add_option("listen", where, "uds:PATH, vsock:PORT or tcp:PORT")->required();
   auto* rtt = app.add_subcommand("rtt", "one-byte round trips on one connection");
   auto* cps = app.add_subcommand("cps", "connections per second");
   for (auto* c : {rtt, cps}) {
-    c->add_option("target", target, "uds:PATH or tcp:ADDRESS")->required();
+    c->add_option("target", target, "uds:PATH, vsock:CID or tcp:ADDRESS")->required();
     c->add_option("port", port)->required();
     c->add_option("count", count)->required()->check(CLI::PositiveNumber);
   }
