@@ -54,6 +54,9 @@ Result<UnixListener> UnixListener::bind(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) < 0) return fail_errno(fmt::format("API socket {}: stat after bind", path));
   UnixListener listener(std::move(fd), path, st.st_dev, st.st_ino);
+  // Only kiln's user may drive the VM, whatever the umask bind(2) took the mode from; set before
+  // listen(2), so that nobody can connect in between (issue 16, finding 8).
+  if (::chmod(path.c_str(), 0600) < 0) return fail_errno(fmt::format("API socket {}: chmod 0600", path));
   if (::listen(listener.fd(), kBacklog) < 0) return fail_errno(fmt::format("API socket {}: listen", path));
   return listener;
 }

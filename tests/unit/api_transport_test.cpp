@@ -50,6 +50,17 @@ TEST_F(ApiTest, AStaleSocketIsReplaced) {
   EXPECT_EQ(client_.get("/").status, 200);
 }
 
+TEST_F(ApiTest, TheSocketIsOwnerOnlyWhateverTheUmask) {
+  stop_server();
+  const mode_t old = ::umask(0);
+  start_server();
+  ::umask(old);
+  struct stat st {};
+  ASSERT_EQ(::lstat(socket().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_EQ(client_.get("/").status, 200);
+}
+
 TEST_F(ApiTest, AFileThatIsNotASocketIsLeftAlone) {
   const std::string path = dir_.path() + "/precious";
   std::ofstream(path) << "data";

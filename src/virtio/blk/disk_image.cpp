@@ -63,7 +63,7 @@ Result<DiskImage> DiskImage::open(const BlockOptions& options) {
   // Two writers (or a writer and a reader) on one image corrupt it: a shared lock for read-only
   // disks, an exclusive one otherwise. File systems without flock support are let through.
   if (::flock(fd.get(), (options.readonly ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
-    return fail("disk image {} is in use by another process (it holds a lock on it)", path);
+    return fail("disk image {} is in use: another process, or another disk of this VM, holds a lock on it", path);
   }
   return DiskImage(std::move(fd), path, size, options);
 }
