@@ -36,6 +36,11 @@ Status write_region(AtomicFile& file, const uint8_t* data, uint64_t size, uint64
 }  // namespace
 
 Status save_memory(const GuestMemory& mem, const std::string& path) {
+  auto file = KILN_TRY_VALUE(stage_memory(mem, path));
+  return file.commit();
+}
+
+Result<AtomicFile> stage_memory(const GuestMemory& mem, const std::string& path) {
   auto file = KILN_TRY_VALUE(AtomicFile::create(path));
   // The full size first: the zero pages never written stay holes.
   if (::ftruncate(file.fd(), static_cast<off_t>(mem.total_size())) < 0) {
@@ -48,7 +53,7 @@ Status save_memory(const GuestMemory& mem, const std::string& path) {
     if (!written) return wrap(fmt::format("guest memory file {}", path), written.error());
     offset += r.size;
   }
-  return file.commit();
+  return file;
 }
 
 std::vector<uint8_t> encode_memory_layout(const GuestMemory& mem) {

@@ -8,6 +8,7 @@
 
 #include "common/result.h"
 #include "memory/guest_memory.h"
+#include "snapshot/atomic_file.h"
 
 namespace kiln::snapshot {
 
@@ -17,6 +18,9 @@ inline constexpr size_t kMaxMemoryRegions = 64;
 // not written, so the file is sparse; its size is the total RAM size. The vCPUs and devices
 // must be stopped (nothing may write guest RAM meanwhile).
 [[nodiscard]] Status save_memory(const GuestMemory& mem, const std::string& path);
+// The same, written and fsync'ed under the temporary name only: the caller commits it (a VM
+// snapshot commits its memory file once the snapshot file is written too).
+[[nodiscard]] Result<AtomicFile> stage_memory(const GuestMemory& mem, const std::string& path);
 
 // The tag::kMemoryLayout section: region count, then guest-physical start and size of each.
 [[nodiscard]] std::vector<uint8_t> encode_memory_layout(const GuestMemory& mem);

@@ -102,13 +102,18 @@ std::vector<uint8_t> SnapshotWriter::serialize() const {
 }
 
 Status SnapshotWriter::write(const std::string& path) const {
+  auto file = KILN_TRY_VALUE(stage(path));
+  return file.commit();
+}
+
+Result<AtomicFile> SnapshotWriter::stage(const std::string& path) const {
   const std::vector<uint8_t> bytes = serialize();
   if (bytes.size() > kMaxSnapshotFileBytes) {
     return fail("snapshot {}: {} bytes is more than the {} a snapshot file may hold", path, bytes.size(), kMaxSnapshotFileBytes);
   }
   auto file = KILN_TRY_VALUE(AtomicFile::create(path));
   KILN_TRY(file.write_at(bytes.data(), bytes.size(), 0));
-  return file.commit();
+  return file;
 }
 
 Result<std::span<const uint8_t>> SnapshotFile::section(Tag t) const {

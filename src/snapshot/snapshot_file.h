@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "snapshot/atomic_file.h"
 
 namespace kiln::snapshot {
 
@@ -68,6 +69,8 @@ class SnapshotWriter {
   // Writes atomically: a temporary file in the same directory (mode 0600), fsync, rename over
   // `path`, fsync of the directory. `path` is either the old file or the new one, never a mix.
   [[nodiscard]] Status write(const std::string& path) const;
+  // The bytes written under the temporary name only: the caller commits (or drops) the file.
+  [[nodiscard]] Result<AtomicFile> stage(const std::string& path) const;
 
  private:
   HostIdentity identity_;

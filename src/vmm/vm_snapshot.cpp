@@ -46,8 +46,14 @@ Status Vm::save_snapshot(const std::string& snapshot_path, const std::string& me
   auto devices = KILN_TRY_VALUE(devices_.save_all());
   KILN_TRY(writer.add(tag::kDeviceSections, std::move(devices)));
 
-  if (auto ok = snapshot::save_memory(mem_, mem_path); !ok) return wrap(fmt::format("memory file {}", mem_path), ok.error());
-  if (auto ok = writer.write(snapshot_path); !ok) return wrap(fmt::format("snapshot {}", snapshot_path), ok.error());
+  // Both files are written under temporary names first and renamed only once both are complete:
+  // a failed snapshot leaves no file behind and the previous pair, if any, in place.
+  auto memory = snapshot::stage_memory(mem_, mem_path);
+  if (!memory) return wrap(fmt::format("memory file {}", mem_path), memory.error());
+  auto state = writer.stage(snapshot_path);
+  if (!state) return wrap(fmt::format("snapshot {}", snapshot_path), state.error());
+  if (auto ok = memory->commit(); !ok) return wrap(fmt::format("memory file {}", mem_path), ok.error());
+  if (auto ok = state->commit(); !ok) return wrap(fmt::format("snapshot {}", snapshot_path), ok.error());
   log("snapshot of {} MiB and {} vCPU(s) written in {:.1f} ms: {} (+ memory {})", mem_.total_size() / MiB,
       vcpus_.size(), ms_since(start), snapshot_path, mem_path);
   return {};

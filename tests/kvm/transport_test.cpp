@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 
 #include "api_call.h"
 #include "guest_report.h"
@@ -81,6 +82,14 @@ TEST_F(TransportTest, ASnapshotRestoresEachDeviceOnItsSavedTransport) {
   ASSERT_TRUE(wait_for_api(sock, scaled(30s)));
   const ApiReply paused = api_call(sock, "PATCH", "/vm", R"({"state": "Paused"})");
   ASSERT_EQ(paused.status, 204) << paused.body << paused.error;
+  // A snapshot file that cannot be written leaves no memory file (nor its temporary) behind.
+  const ApiReply failed = api_call(sock, "PUT", "/snapshot/create",
+                                   R"({"snapshot_path": ")" + scratch.file("no-such-dir/vm.snap") +
+                                       R"(", "mem_file_path": ")" + mem + R"("})");
+  EXPECT_EQ(failed.status, 400) << failed.body << failed.error;
+  for (const auto& entry : std::filesystem::directory_iterator(scratch.path())) {
+    EXPECT_EQ(entry.path().filename().string().find("vm.mem"), std::string::npos) << entry.path() << " stayed";
+  }
   const ApiReply created = api_call(sock, "PUT", "/snapshot/create",
                                     R"({"snapshot_path": ")" + snap + R"(", "mem_file_path": ")" + mem + R"("})");
   ASSERT_EQ(created.status, 204) << created.body << created.error;
