@@ -2,6 +2,9 @@
 
 #include <fcntl.h>
 
+#include <charconv>
+#include <optional>
+
 #include "api/api_replies.h"
 #include "api/unix_http_server.h"
 
@@ -25,6 +28,24 @@ Result<Json> request_body(const httplib::Request& req) {
   auto json = parse_json(req.body);
   if (!json) return fail("An error occurred when deserializing the json body of a request: {}.", json.error().message);
   return json;
+}
+
+// The request's Content-Length (0 when absent), if it is one decimal number within `limit`.
+Result<uint64_t> content_length(const httplib::Request& req, uint64_t limit) {
+  std::optional<uint64_t> length;
+  const size_t count = req.get_header_value_count("Content-Length");
+  for (size_t i = 0; i < count; ++i) {
+    const std::string text = req.get_header_value("Content-Length", i);
+    uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+      return fail("Invalid Content-Length header: '{}'.", text.substr(0, 32));
+    }
+    if (length && *length != value) return fail("Conflicting Content-Length headers: {} and {}.", *length, value);
+    length = value;
+  }
+  if (length.value_or(0) > limit) return fail("Request payload is larger than the limit of {} bytes.", limit);
+  return length.value_or(0);
 }
 
 std::string_view state_name(VmState state) {
@@ -141,6 +162,16 @@ void ApiServer::add_routes() {
   http.Patch(R"(/pmem(?:/[^/]*)?)", absent("kiln has no pmem device yet"));
 
   http.set_payload_max_length(options_.max_payload_bytes);
+  // Before any body is read: Content-Length must be one decimal number within the limit (RFC 9112
+  // 6.3: a list or an invalid value is an unrecoverable framing error). httplib would otherwise
+  // read and discard a huge body until its time-out, and take the first of two lengths.
+  http.set_pre_routing_handler([this](Req req, Res res) {
+    auto length = content_length(req, options_.max_payload_bytes);
+    if (length) return httplib::Server::HandlerResponse::Unhandled;
+    send_fault(res, 400, length.error().message);
+    http_->close_after_response();
+    return httplib::Server::HandlerResponse::Handled;
+  });
   // Unknown paths (404), bodies over the limit (413) and malformed HTTP: Firecracker answers 400.
   http.set_error_handler(httplib::Server::HandlerWithResponse([this](Req req, Res res) {
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // a handler's own fault
