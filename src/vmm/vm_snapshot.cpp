@@ -47,7 +47,8 @@ Status Vm::save_snapshot(const std::string& snapshot_path, const std::string& me
   KILN_TRY(writer.add(tag::kDeviceSections, std::move(devices)));
 
   // Both files are written under temporary names first and renamed only once both are complete:
-  // a failed snapshot leaves no file behind and the previous pair, if any, in place.
+  // a failure while writing leaves no new file behind and an earlier pair untouched (only a failed
+  // rename between the two commits could leave a new memory file beside an old snapshot).
   auto memory = snapshot::stage_memory(mem_, mem_path);
   if (!memory) return wrap(fmt::format("memory file {}", mem_path), memory.error());
   auto state = writer.stage(snapshot_path);
