@@ -3,7 +3,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include <string_view>
+#include <algorithm>
 
 #include "common/log.h"
 
@@ -37,7 +37,7 @@ void UnixHttpServer::run() {
     fds.clear();
     fds.push_back({stop_->fd(), POLLIN, 0});
     fds.push_back({listener_->fd(), POLLIN, 0});
-    for (const auto& c : connections_) fds.push_back({c->fd(), POLLIN, 0});
+    for (const auto& c : connections_) fds.push_back({c.stream->fd(), POLLIN, 0});
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       log("API server: poll: {}", std::strerror(errno));
@@ -47,7 +47,9 @@ void UnixHttpServer::run() {
     // Serve before accepting: `connections_` indices match `fds` from 2 on.
     for (size_t i = fds.size(); i-- > 2;) {
       if (fds[i].revents == 0) continue;
-      if (!serve(*connections_[i - 2])) connections_.erase(connections_.begin() + static_cast<std::ptrdiff_t>(i - 2));
+      Connection& c = connections_[i - 2];
+      c.last_request = std::chrono::steady_clock::now();
+      if (!serve(*c.stream)) connections_.erase(connections_.begin() + static_cast<std::ptrdiff_t>(i - 2));
     }
     if (fds[1].revents != 0) accept_connections();
   }
@@ -62,10 +64,14 @@ void UnixHttpServer::accept_connections() {
       return;
     }
     if (connections_.size() >= kMaxConnections) {
-      refuse(fd.get());
-      continue;
+      // Every connection sits between requests here (one thread serves them all): the one idle
+      // longest is closed to make room.
+      const auto idle = std::min_element(connections_.begin(), connections_.end(), [](const auto& a, const auto& b) {
+        return a.last_request < b.last_request;
+      });
+      connections_.erase(idle);
     }
-    connections_.push_back(std::make_unique<FdStream>(std::move(fd), io_timeout_));
+    connections_.push_back({std::make_unique<FdStream>(std::move(fd), io_timeout_), std::chrono::steady_clock::now()});
   }
 }
 
@@ -79,15 +85,6 @@ bool UnixHttpServer::serve(FdStream& stream) {
     if (connection_closed || close_current_) return false;
   } while (stream.has_buffered_data());
   return true;
-}
-
-void UnixHttpServer::refuse(int fd) const {
-  static constexpr std::string_view kBody = R"({"fault_message": "Too many open connections to the API socket."})";
-  const std::string response = fmt::format(
-      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\n"
-      "Connection: close\r\n\r\n{}",
-      kBody.size(), kBody);
-  [[maybe_unused]] const ssize_t n = ::send(fd, response.data(), response.size(), MSG_NOSIGNAL);
 }
 
 }  // namespace kiln::api

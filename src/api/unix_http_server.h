@@ -1,8 +1,9 @@
 // An HTTP/1.1 server on a unix socket: httplib::Server's routing and request parsing, with kiln's
 // own accept loop (cpp-httplib 0.11 only listens on TCP). One thread serves every connection in
 // turn, so handlers never run concurrently (as in Firecracker, the API is one request at a time).
-// Connections are kept alive until the client closes them; a client that stalls in the middle of
-// a request is dropped after the I/O timeout.
+// Connections are kept alive until the client closes them, or until a new client needs the room
+// (at kMaxConnections the one idle longest is closed: idle keep-alive connections cannot lock
+// others out); a client that stalls in the middle of a request is dropped after the I/O timeout.
 #pragma once
 
 #include <httplib.h>
@@ -42,11 +43,15 @@ class UnixHttpServer : public httplib::Server {
   void accept_connections();
   // Serves every complete request the connection has sent; false when it must be closed.
   bool serve(FdStream& stream);
-  void refuse(int fd) const;
+
+  struct Connection {
+    std::unique_ptr<FdStream> stream;
+    std::chrono::steady_clock::time_point last_request;  // accepted, or the last request served
+  };
 
   std::unique_ptr<UnixListener> listener_;
   std::unique_ptr<EventFd> stop_;
-  std::vector<std::unique_ptr<FdStream>> connections_;
+  std::vector<Connection> connections_;
   std::chrono::milliseconds io_timeout_{5000};
   bool close_current_ = false;
   std::thread thread_;
