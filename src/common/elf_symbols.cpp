@@ -82,7 +82,7 @@ void add_physical_aliases(Elf* elf, SymbolTable& table) {
 
 Result<SymbolTable> load_elf_symbols(const std::string& path) {
   if (elf_version(EV_CURRENT) == EV_NONE) return fail("libelf: {}", elf_errmsg(-1));
-  auto fd = KILN_TRY_VALUE(open_regular_file(path));
+  auto fd = KILN_TRY_VALUE(open_regular_file(path)).fd;
   ElfHandle elf(elf_begin(fd.get(), ELF_C_READ, nullptr));
   if (!elf) return fail("{}: not readable as ELF: {}", path, elf_errmsg(-1));
   if (elf_kind(elf.get()) != ELF_K_ELF) return fail("{}: not an ELF file", path);

@@ -14,7 +14,7 @@ Status clear_nonblock(int fd, const std::string& label) {
   return {};
 }
 
-Result<UniqueFd> open_regular_file(const std::string& path, std::string_view what) {
+Result<RegularFile> open_regular_file(const std::string& path, std::string_view what) {
   const std::string label = what.empty() ? path : fmt::format("{} {}", what, path);
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd) return fail_io(label);
@@ -22,14 +22,11 @@ Result<UniqueFd> open_regular_file(const std::string& path, std::string_view wha
   if (::fstat(fd.get(), &st) < 0) return fail_io(label);
   if (!S_ISREG(st.st_mode)) return fail_kind(ErrorKind::kConfig, "{}: not a regular file", label);
   KILN_TRY(clear_nonblock(fd.get(), label));
-  return fd;
+  return RegularFile{std::move(fd), static_cast<uint64_t>(st.st_size)};
 }
 
 Result<std::vector<uint8_t>> read_file(const std::string& path, uint64_t max_bytes) {
-  auto fd = KILN_TRY_VALUE(open_regular_file(path));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) < 0) return fail_io(path);
-  const auto size = static_cast<uint64_t>(st.st_size);
+  auto [fd, size] = KILN_TRY_VALUE(open_regular_file(path));
   if (size > max_bytes) {
     return fail_kind(ErrorKind::kConfig, "{}: {} bytes is larger than the limit of {} bytes", path, size, max_bytes);
   }

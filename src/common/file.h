@@ -14,7 +14,11 @@ namespace kiln {
 // Opens a regular file read-only. The open does not wait (O_NONBLOCK, cleared once the file is
 // known to be regular): a FIFO or a device given where a file belongs is refused at once instead of
 // hanging kiln in open(2). `what` names the file in errors ("kernel", "guest memory file", ...).
-[[nodiscard]] Result<UniqueFd> open_regular_file(const std::string& path, std::string_view what = {});
+struct RegularFile {
+  UniqueFd fd;
+  uint64_t size = 0;  // at the open
+};
+[[nodiscard]] Result<RegularFile> open_regular_file(const std::string& path, std::string_view what = {});
 
 // Clears O_NONBLOCK on an fd opened with it to check its type first (open_regular_file, disk images).
 [[nodiscard]] Status clear_nonblock(int fd, const std::string& label);

@@ -24,7 +24,7 @@ struct MapLine {
 
 // Whether the file starts with the ELF magic (a vmlinux is large: not read whole for this).
 Result<bool> starts_with_elf_magic(const std::string& path) {
-  auto fd = KILN_TRY_VALUE(open_regular_file(path));
+  auto fd = KILN_TRY_VALUE(open_regular_file(path)).fd;
   uint8_t head[sizeof(kElfMagic)] = {};
   const ssize_t n = ::read(fd.get(), head, sizeof(head));
   if (n < 0) return fail_io(path);

@@ -41,12 +41,10 @@ Result<GuestMemory> GuestMemory::map_file(std::span<const MemoryRange> ranges, c
   for (const auto& r : ranges) {
     if (__builtin_add_overflow(total, r.size, &total)) return fail("guest memory layout larger than 2^64 bytes");
   }
-  auto fd = KILN_TRY_VALUE(open_regular_file(path, "guest memory file"));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) < 0) return fail_io(fmt::format("guest memory file {}", path));
-  if (static_cast<uint64_t>(st.st_size) != total) {
+  auto [fd, size] = KILN_TRY_VALUE(open_regular_file(path, "guest memory file"));
+  if (size != total) {
     return fail_kind(ErrorKind::kConfig, "guest memory file {} has {} bytes; the guest's {} MiB of RAM need exactly {}",
-                     path, static_cast<uint64_t>(st.st_size), total / MiB, total);
+                     path, size, total / MiB, total);
   }
   GuestMemory mem;
   uint64_t offset = 0;

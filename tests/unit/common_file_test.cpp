@@ -59,7 +59,8 @@ TEST_F(FileTest, ARegularFileReadsWholeAndBlocksNormally) {
   EXPECT_EQ(std::string(data->begin(), data->end()), "kiln");
   auto fd = open_regular_file(path);
   ASSERT_TRUE(fd.has_value()) << fd.error().message;
-  EXPECT_EQ(::fcntl(fd->get(), F_GETFL) & O_NONBLOCK, 0);  // cleared once the type was known
+  EXPECT_EQ(::fcntl(fd->fd.get(), F_GETFL) & O_NONBLOCK, 0);  // cleared once the type was known
+  EXPECT_EQ(fd->size, 4u);
   auto big = read_file(path, 3);
   ASSERT_FALSE(big.has_value());
   EXPECT_NE(big.error().message.find("larger than the limit of 3 bytes"), std::string::npos) << big.error().message;
