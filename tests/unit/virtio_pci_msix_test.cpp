@@ -21,6 +21,7 @@
 #include "virtio/spec.h"
 #include "virtio/transports/pci/pci_legacy_regs.h"
 #include "virtio/transports/pci/pci_legacy_transport.h"
+#include "virtio_pci_test_util.h"
 
 namespace kiln::virtio {
 namespace {
@@ -325,16 +326,8 @@ TEST_F(PciMsixTest, RngCompletionArrivesOnItsQueueVector) {
   ASSERT_TRUE(queue.ok());
   EXPECT_EQ(pci.set_queue_vector(0, 1), 1);
   ASSERT_EQ(driver::driver_ok(pci), driver::Error::none);
-  auto buf = arena.allocate(32, 16);
-  ASSERT_TRUE(buf.ok());
-  const driver::Segment seg{buf->phys, 32};
-  ASSERT_TRUE(queue->add(&seg, 0, 1, 9).ok());
-  queue->kick();
-  driver::Completion c;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (queue->poll(c) != driver::Poll::done && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  const driver::Completion c = complete_one_request(*queue, arena, deadline);
   EXPECT_EQ(c.token, 9u);
   while (sink->signals_now().empty() && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
   EXPECT_EQ(sink->signals_now(), (std::vector<uint16_t>{1}));

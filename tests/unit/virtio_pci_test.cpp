@@ -16,6 +16,7 @@
 #include "virtio/spec.h"
 #include "virtio/transports/pci/pci_legacy_regs.h"
 #include "virtio/transports/pci/pci_legacy_transport.h"
+#include "virtio_pci_test_util.h"
 
 namespace kiln::virtio {
 namespace {
@@ -239,16 +240,8 @@ TEST_F(PciTransportTest, RngBringUpByTheLegacyPciDriver) {
   auto queue = driver::setup_queue(driver_, arena, 0, Rng::kQueueSize, driver::ring_options(features.value(), 0));
   ASSERT_TRUE(queue.ok());
   ASSERT_EQ(driver::driver_ok(driver_), driver::Error::none);
-  auto buf = arena.allocate(32, 16);
-  ASSERT_TRUE(buf.ok());
-  const driver::Segment seg{buf->phys, 32};
-  ASSERT_TRUE(queue->add(&seg, 0, 1, 9).ok());
-  queue->kick();
-  driver::Completion c;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (queue->poll(c) != driver::Poll::done && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  const driver::Completion c = complete_one_request(*queue, arena, deadline);
   EXPECT_EQ(c.token, 9u);
   EXPECT_EQ(c.len, 32u);
   while (rng_irq->count.load() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
